@@ -1,0 +1,5 @@
+"""Errors of the LSP wire."""
+
+
+class LspError(Exception):
+    """Base for every user-facing error of lsp/."""

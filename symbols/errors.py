@@ -1,0 +1,13 @@
+"""Errors symbols/ raises for bad input; each says what was wrong and where."""
+
+
+class SymbolsError(Exception):
+    """Base for every user-facing error of symbols/."""
+
+
+class UnsupportedLanguage(SymbolsError):
+    """The file's extension belongs to no language symbols/ knows."""
+
+
+class OutsideRepository(SymbolsError):
+    """A path resolves outside the repository it was asked about."""
