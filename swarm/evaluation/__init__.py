@@ -1,0 +1,1 @@
+"""SWE-bench-format evaluation: mirrors, batch runs, local grading."""
