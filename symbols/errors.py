@@ -11,3 +11,10 @@ class UnsupportedLanguage(SymbolsError):
 
 class OutsideRepository(SymbolsError):
     """A path resolves outside the repository it was asked about."""
+
+
+class UnknownSymbol(SymbolsError, KeyError):
+    """No symbol with that id (or no file with that path) is in the index."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown symbol"
