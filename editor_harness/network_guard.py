@@ -1,0 +1,116 @@
+"""Keeping test processes off the network: only loopback is reachable.
+
+Two mechanisms, strongest first:
+
+- `netns`: the command runs in a fresh network namespace (`unshare --net`,
+  with `--map-root-user` when not root) whose only interface is loopback,
+  brought up by netns_exec.py. Nothing can leave, whatever the language:
+  pytest, cargo test binaries, curl in a test.
+- `socket-guard`: when namespaces are unavailable, Python test processes get
+  a sitecustomize (on PYTHONPATH) that refuses non-loopback connect/sendto
+  and DNS lookups. It covers Python code only; `none` is reported when
+  neither applies (a cargo run without namespaces).
+
+Which one a run used is recorded in `TestRun.network_guard`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+import trio
+
+from editor_harness.errors import TestRunError
+
+_HERE = Path(__file__).resolve().parent
+SOCKET_GUARD_DIR = _HERE / "_socket_guard"
+NETNS_HELPER = _HERE / "netns_exec.py"
+_PROBE_TIMEOUT_S = 20.0
+
+
+class GuardMode(StrEnum):
+    AUTO = "auto"
+    NETNS = "netns"
+    SOCKET = "socket-guard"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkGuard:
+    """How to run a command so that it cannot reach anything but loopback."""
+
+    mode: GuardMode
+    prefix: tuple[str, ...] = ()
+    python_path: tuple[str, ...] = ()
+    note: str = ""
+
+    def wrap(self, argv: Sequence[str]) -> list[str]:
+        return [*self.prefix, *argv]
+
+    def environment(self, env: Mapping[str, str]) -> dict[str, str]:
+        updated = dict(env)
+        if self.python_path:
+            updated["PYTHONPATH"] = os.pathsep.join([*self.python_path, *filter(None, [env.get("PYTHONPATH")])])
+            updated["SWARM_NETWORK_GUARD"] = "1"
+        return updated
+
+
+def unshare_prefix() -> tuple[str, ...]:
+    unshare = shutil.which("unshare") or "unshare"
+    user = () if os.geteuid() == 0 else ("--user", "--map-root-user")
+    return (unshare, *user, "--net", sys.executable, "-I", "-S", str(NETNS_HELPER), "--")
+
+
+_netns_works: bool | None = None
+
+
+async def netns_available() -> bool:
+    """Whether `unshare --net` works here (probed once per process, then cached)."""
+    global _netns_works
+    if _netns_works is None:
+        if sys.platform != "linux" or shutil.which("unshare") is None:
+            _netns_works = False
+        else:
+            with trio.move_on_after(_PROBE_TIMEOUT_S):
+                try:
+                    result = await trio.run_process(
+                        [*unshare_prefix(), sys.executable, "-I", "-S", "-c", "pass"],
+                        capture_stdout=True,
+                        capture_stderr=True,
+                        check=False,
+                    )
+                    _netns_works = result.returncode == 0
+                except OSError:
+                    _netns_works = False
+            if _netns_works is None:
+                _netns_works = False
+    return _netns_works
+
+
+async def network_guard(mode: GuardMode | str = GuardMode.AUTO, *, python: bool = True) -> NetworkGuard:
+    """The guard to use for one test command; `python` says whether it runs Python tests."""
+    mode = GuardMode(mode)
+    if mode is GuardMode.NONE:
+        return NetworkGuard(GuardMode.NONE, note="network guard disabled on request")
+    if mode in (GuardMode.AUTO, GuardMode.NETNS):
+        if await netns_available():
+            return NetworkGuard(GuardMode.NETNS, prefix=unshare_prefix())
+        if mode is GuardMode.NETNS:
+            raise TestRunError(
+                "network namespaces are unavailable here (`unshare --net` failed); "
+                "use the socket guard (network='socket-guard') or run as a user allowed to create namespaces"
+            )
+    if python:
+        return NetworkGuard(GuardMode.SOCKET, python_path=(str(SOCKET_GUARD_DIR),))
+    if mode is GuardMode.SOCKET:
+        raise TestRunError("the socket guard works for Python test processes only")
+    return NetworkGuard(
+        GuardMode.NONE,
+        note="no network namespaces here and the socket guard covers Python only: the tests were NOT isolated",
+    )
