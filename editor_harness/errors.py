@@ -63,7 +63,3 @@ class TestRunError(HarnessError):
     """The test runner could not be started, or the selection is malformed."""
 
     __test__ = False  # not a pytest test class despite the name
-
-
-class NavigationError(HarnessError):
-    """A navigation request could not be answered (bad position, unreadable file)."""

@@ -1,0 +1,408 @@
+"""The check pipeline run after every whole-symbol edit: syntax -> diagnostics -> tests.
+
+    pipeline = CheckPipeline(workspace, diagnostics=service)
+    report = await pipeline.rewrite_and_check(symbol_id, new_source, base_version)
+    report.ok, report.render(), report.to_json()
+
+- syntax: the workspace applies the edit, which validates it (parses, same
+  symbol, fresh base version); a refusal ends the check, nothing applied;
+- diagnostics: the diagnostics service learns the new text and answers with
+  what the edit introduced (errors fail the stage; warnings are listed);
+- tests: the selected tests (given, else `select_tests` for the symbol) run
+  with a hard timeout, off the network; a test that passed at its previous
+  run in this pipeline and fails now is a regression.
+
+Every stage's failure is reported in the CheckReport, never raised: a
+crashed or hung language server, a runner that cannot start, a test run
+killed at its timeout. `keep` decides whether the edit stays: "always", only
+if the report is ok ("passed"), or "never" (a dry run).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any, Literal, Protocol
+
+import trio
+
+from editor_harness.diagnostics import DiagnosticsDelta
+from editor_harness.edits import Edit
+from editor_harness.errors import HarnessError, TestRunError
+from editor_harness.network_guard import GuardMode
+from editor_harness.run_tests import run_tests
+from editor_harness.selection import select_tests
+from editor_harness.testrun import Outcome, TestRun
+from editor_harness.workspace import Workspace
+
+Keep = Literal["always", "passed", "never"]
+DEFAULT_TEST_TIMEOUT_S = 300.0
+DEFAULT_DIAGNOSTICS_TIMEOUT_S = 120.0
+
+
+class DiagnosticsSource(Protocol):
+    """What the pipeline needs of editor_harness.diagnostics.DiagnosticsService."""
+
+    async def apply_change(self, path: str, new_text: str, *, old_text: str | None = None) -> DiagnosticsDelta: ...
+
+
+class StageStatus(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"  # the stage itself could not run: a crashed server, a missing runner
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    name: str
+    status: StageStatus
+    elapsed_s: float
+    summary: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status.value, "elapsed_s": self.elapsed_s, "summary": self.summary}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Stage:
+        return cls(data["name"], StageStatus(data["status"]), float(data["elapsed_s"]), data["summary"])
+
+
+def _skipped(name: str, why: str) -> Stage:
+    return Stage(name, StageStatus.SKIPPED, 0.0, why)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """The evidence about one edit: each stage's outcome and timing, and its details.
+
+    `applied` says whether the edit is on disk now (False when refused, or
+    undone under `keep`). `regressions` are tests that passed at their
+    previous run in this pipeline and fail now; `fixes` the reverse.
+    """
+
+    symbol_id: str
+    path: str
+    base_version: int | None
+    new_version: int | None
+    applied: bool
+    syntax: Stage
+    diagnostics: Stage
+    tests: Stage
+    elapsed_s: float
+    edit: Edit | None = None
+    delta: DiagnosticsDelta | None = None
+    test_run: TestRun | None = None
+    selected_tests: tuple[str, ...] = ()
+    regressions: tuple[str, ...] = ()
+    fixes: tuple[str, ...] = ()
+
+    @property
+    def stages(self) -> tuple[Stage, Stage, Stage]:
+        return (self.syntax, self.diagnostics, self.tests)
+
+    @property
+    def ok(self) -> bool:
+        """No stage failed or errored (skipped stages do not count against it)."""
+        return all(s.status in (StageStatus.PASSED, StageStatus.SKIPPED) for s in self.stages)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "symbol_id": self.symbol_id,
+            "path": self.path,
+            "base_version": self.base_version,
+            "new_version": self.new_version,
+            "applied": self.applied,
+            "ok": self.ok,
+            "stages": [s.to_json() for s in self.stages],
+            "elapsed_s": self.elapsed_s,
+            "edit": self.edit.to_json() if self.edit else None,
+            "diagnostics_delta": self.delta.to_json() if self.delta else None,
+            "test_run": self.test_run.to_json() if self.test_run else None,
+            "selected_tests": list(self.selected_tests),
+            "regressions": list(self.regressions),
+            "fixes": list(self.fixes),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CheckReport:
+        stages = {s["name"]: Stage.from_json(s) for s in data["stages"]}
+        return cls(
+            symbol_id=data["symbol_id"],
+            path=data["path"],
+            base_version=data["base_version"],
+            new_version=data["new_version"],
+            applied=bool(data["applied"]),
+            syntax=stages["syntax"],
+            diagnostics=stages["diagnostics"],
+            tests=stages["tests"],
+            elapsed_s=float(data["elapsed_s"]),
+            edit=Edit.from_json(data["edit"]) if data.get("edit") else None,
+            delta=DiagnosticsDelta.from_json(data["diagnostics_delta"]) if data.get("diagnostics_delta") else None,
+            test_run=TestRun.from_json(data["test_run"]) if data.get("test_run") else None,
+            selected_tests=tuple(data.get("selected_tests", ())),
+            regressions=tuple(data.get("regressions", ())),
+            fixes=tuple(data.get("fixes", ())),
+        )
+
+    def render(self, *, max_failures: int = 5) -> str:
+        """A short plain-text account for a terminal or an agent's prompt."""
+        versions = f"v{self.base_version} -> v{self.new_version}" if self.new_version else "not applied"
+        verdict = "OK" if self.ok else "FAILED"
+        lines = [f"check {self.symbol_id} ({versions}): {verdict} in {self.elapsed_s:.2f}s"]
+        for stage in self.stages:
+            lines.append(f"  {stage.name:<12} {stage.status.value:<8} {stage.elapsed_s:7.2f}s  {stage.summary}")
+        if self.delta is not None:
+            for diagnostic in self.delta.introduced[:max_failures]:
+                lines.append(f"    + {diagnostic.describe().splitlines()[0]}")
+        if self.test_run is not None:
+            for result in self.test_run.failures()[:max_failures]:
+                lines.append(f"    {result.outcome.value.upper()} {result.node_id}: {_gist(result.message)}"[:300])
+        if self.regressions:
+            lines.append(f"    regressions: {', '.join(self.regressions)}")
+        if self.fixes:
+            lines.append(f"    now passing: {', '.join(self.fixes)}")
+        if not self.applied and self.edit is not None:
+            lines.append("    (the edit was undone)")
+        return "\n".join(lines)
+
+
+class CheckPipeline:
+    """Applies edits through a Workspace and checks each one."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        diagnostics: DiagnosticsSource | None = None,
+        test_timeout: float = DEFAULT_TEST_TIMEOUT_S,
+        diagnostics_timeout: float = DEFAULT_DIAGNOSTICS_TIMEOUT_S,
+        run_selected_tests: bool = True,
+        max_tests: int = 50,
+        python: str | None = None,
+        network: GuardMode | str = GuardMode.AUTO,
+    ) -> None:
+        self.workspace = workspace
+        self.diagnostics = diagnostics
+        self.test_timeout = test_timeout
+        self.diagnostics_timeout = diagnostics_timeout
+        self.run_selected_tests = run_selected_tests
+        self.max_tests = max_tests
+        self.python = python
+        self.network = network
+        self.last_outcomes: dict[str, Outcome] = {}
+
+    # ------------------------------------------------------------ entry points
+
+    async def rewrite_and_check(
+        self,
+        symbol_id: str,
+        new_source: str,
+        base_version: int | None,
+        *,
+        tests: Sequence[str] | None = None,
+        keep: Keep = "always",
+    ) -> CheckReport:
+        return await self._apply_and_check(
+            symbol_id, base_version, lambda: self.workspace.rewrite_symbol(symbol_id, new_source, base_version), tests, keep
+        )
+
+    async def insert_and_check(
+        self,
+        parent_id: str,
+        source: str,
+        *,
+        after: str | None = None,
+        base_version: int | None = None,
+        tests: Sequence[str] | None = None,
+        keep: Keep = "always",
+    ) -> CheckReport:
+        return await self._apply_and_check(
+            parent_id,
+            base_version,
+            lambda: self.workspace.insert_symbol(parent_id, source, after, base_version=base_version),
+            tests,
+            keep,
+        )
+
+    async def baseline(self, selection: Sequence[str]) -> TestRun:
+        """Run tests before any edit so later reports can name regressions and fixes."""
+        run = await run_tests(
+            self.workspace.root, selection, timeout=self.test_timeout, python=self.python, network=self.network
+        )
+        self._remember(run)
+        return run
+
+    # ----------------------------------------------------------------- stages
+
+    async def _apply_and_check(
+        self,
+        symbol_id: str,
+        base_version: int | None,
+        apply: Callable[[], Edit],
+        tests: Sequence[str] | None,
+        keep: Keep,
+    ) -> CheckReport:
+        started = time.perf_counter()
+        path = symbol_id.partition("::")[0]
+        try:
+            lock = self.workspace.lock(path)
+        except HarnessError as exc:
+            return self._refused(symbol_id, path, base_version, exc, started)
+        async with lock:
+            step = time.perf_counter()
+            try:
+                before_text = self.workspace.text(path)
+                edit = apply()
+            except HarnessError as exc:
+                return self._refused(symbol_id, path, base_version, exc, started)
+            syntax = Stage("syntax", StageStatus.PASSED, time.perf_counter() - step, _syntax_summary(edit))
+            diagnostics, delta = await self._diagnostics(edit, before_text)
+        tests_stage, run, selected, regressions, fixes = await self._tests(edit, tests)
+        report = CheckReport(
+            symbol_id=edit.symbol_id,
+            path=edit.path,
+            base_version=edit.base_version,
+            new_version=edit.new_version,
+            applied=True,
+            syntax=syntax,
+            diagnostics=diagnostics,
+            tests=tests_stage,
+            elapsed_s=0.0,
+            edit=edit,
+            delta=delta,
+            test_run=run,
+            selected_tests=selected,
+            regressions=regressions,
+            fixes=fixes,
+        )
+        applied = True
+        if keep == "never" or (keep == "passed" and not report.ok):
+            applied = not await self._undo(edit)
+        return _finished(report, applied, started)
+
+    def _refused(self, symbol_id: str, path: str, base_version: int | None, exc: HarnessError, started: float) -> CheckReport:
+        elapsed = time.perf_counter() - started
+        return CheckReport(
+            symbol_id=symbol_id,
+            path=path,
+            base_version=base_version,
+            new_version=None,
+            applied=False,
+            syntax=Stage("syntax", StageStatus.FAILED, elapsed, f"{type(exc).__name__}: {exc}"),
+            diagnostics=_skipped("diagnostics", "skipped: the edit was refused"),
+            tests=_skipped("tests", "skipped: the edit was refused"),
+            elapsed_s=elapsed,
+        )
+
+    async def _diagnostics(self, edit: Edit, before_text: str) -> tuple[Stage, DiagnosticsDelta | None]:
+        if self.diagnostics is None:
+            return _skipped("diagnostics", "skipped: no diagnostics service"), None
+        started = time.perf_counter()
+        new_text = self.workspace.text(edit.path)
+        delta: DiagnosticsDelta | None = None
+        failure = ""
+        with trio.move_on_after(self.diagnostics_timeout) as scope:
+            try:
+                delta = await self.diagnostics.apply_change(edit.path, new_text, old_text=before_text)
+            except Exception as exc:  # noqa: BLE001 - any failure of the service is reported, never raised
+                failure = f"the diagnostics service failed: {type(exc).__name__}: {exc}"
+        elapsed = time.perf_counter() - started
+        if scope.cancelled_caught:
+            failure = f"the diagnostics service gave no answer within {self.diagnostics_timeout:g}s"
+        if delta is None:
+            return Stage("diagnostics", StageStatus.ERROR, elapsed, failure), None
+        errors = [d for d in delta.introduced if d.severity == "error"]
+        others = len(delta.introduced) - len(errors)
+        source = f"({delta.source}{'; ' + delta.note if delta.note else ''})"
+        if errors:
+            summary = f"{len(errors)} new error(s), {others} other new problem(s), {len(delta.fixed)} fixed {source}"
+            return Stage("diagnostics", StageStatus.FAILED, elapsed, summary), delta
+        summary = f"no new errors; {others} other new problem(s), {len(delta.fixed)} fixed {source}"
+        return Stage("diagnostics", StageStatus.PASSED, elapsed, summary), delta
+
+    async def _tests(
+        self, edit: Edit, tests: Sequence[str] | None
+    ) -> tuple[Stage, TestRun | None, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        if tests is None and not self.run_selected_tests:
+            return _skipped("tests", "skipped: tests are off"), None, (), (), ()
+        started = time.perf_counter()
+        try:
+            if tests is None:
+                selection = tuple(t.node_id for t in select_tests(self.workspace.index, edit.symbol_id, limit=self.max_tests))
+            else:
+                selection = tuple(tests)
+        except HarnessError as exc:
+            return Stage("tests", StageStatus.ERROR, time.perf_counter() - started, str(exc)), None, (), (), ()
+        except KeyError:
+            selection = ()  # the symbol is gone (an undo of an insert): nothing to select
+        if not selection:
+            why = f"skipped: no tests reference {edit.symbol_id}; pass tests= to choose some"
+            return _skipped("tests", why), None, (), (), ()
+        try:
+            run = await run_tests(
+                self.workspace.root, selection, timeout=self.test_timeout, python=self.python, network=self.network
+            )
+        except TestRunError as exc:
+            return Stage("tests", StageStatus.ERROR, time.perf_counter() - started, str(exc)), None, selection, (), ()
+        regressions = tuple(
+            r.node_id for r in run.failures() if self.last_outcomes.get(r.node_id) is Outcome.PASSED
+        )
+        fixes = tuple(
+            r.node_id
+            for r in run.results
+            if r.outcome is Outcome.PASSED and self.last_outcomes.get(r.node_id) in (Outcome.FAILED, Outcome.ERROR)
+        )
+        self._remember(run)
+        elapsed = time.perf_counter() - started
+        if run.timed_out:
+            status = StageStatus.FAILED
+        elif run.failures():
+            status = StageStatus.FAILED
+        elif not run.results:
+            status = StageStatus.ERROR
+        else:
+            status = StageStatus.PASSED
+        return Stage("tests", status, elapsed, run.summary()), run, selection, regressions, fixes
+
+    def _remember(self, run: TestRun) -> None:
+        for result in run.results:
+            self.last_outcomes[result.node_id] = result.outcome
+
+    async def _undo(self, edit: Edit) -> bool:
+        """Take the edit back and tell the diagnostics service; True when undone."""
+        async with self.workspace.lock(edit.path):
+            try:
+                before = self.workspace.text(edit.path)
+                self.workspace.undo(edit.symbol_id)
+            except HarnessError:
+                return False
+            if self.diagnostics is not None:
+                with trio.move_on_after(self.diagnostics_timeout):
+                    try:
+                        await self.diagnostics.apply_change(edit.path, self.workspace.text(edit.path), old_text=before)
+                    except Exception:  # noqa: BLE001 - resyncing is best effort; the next change resyncs again
+                        pass
+        return True
+
+
+def _gist(message: str) -> str:
+    """The line of a failure message that says what went wrong (pytest's `E ` lines, a panic)."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    errors = [line[1:].strip() for line in lines if line.startswith("E ")]
+    if errors:
+        return errors[0]
+    panics = [line for line in lines if "panicked at" in line]
+    if panics and lines.index(panics[0]) + 1 < len(lines):
+        return lines[lines.index(panics[0]) + 1]
+    return lines[-1] if lines else ""
+
+
+def _syntax_summary(edit: Edit) -> str:
+    return f"parses; {edit.op.value} of {edit.symbol_id.partition('::')[2]} accepted"
+
+
+def _finished(report: CheckReport, applied: bool, started: float) -> CheckReport:
+    return replace(report, applied=applied, elapsed_s=time.perf_counter() - started)
