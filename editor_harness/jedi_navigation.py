@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 
 import jedi
+from jedi.api.classes import BaseName
 
 from symbols.index import RepoIndex
 from symbols.model import Symbol, SymbolKind
@@ -80,7 +81,7 @@ class JediNavigation:
         if not 0 <= column <= len(lines[line - 1].rstrip("\r\n")):
             raise NavigationError(f"{path}:{line}: column {column} is past the end of the line")
 
-    def _location(self, name: jedi.api.classes.BaseName) -> Location | None:
+    def _location(self, name: BaseName) -> Location | None:
         if name.module_path is None or name.line is None or name.column is None:
             return None  # builtins compiled into the interpreter have no source
         full = Path(name.module_path)
@@ -90,7 +91,7 @@ class JediNavigation:
             shown, external = str(full), True
         return Location(shown, name.line, name.column, name.line, name.column + len(name.name), external)
 
-    def _locations(self, names: list[jedi.api.classes.BaseName]) -> list[Location]:
+    def _locations(self, names: list[BaseName]) -> list[Location]:
         found: list[Location] = []
         for name in names:
             location = self._location(name)

@@ -11,7 +11,6 @@ import ast
 import warnings
 
 from symbols.model import FileSymbols, Symbol, split_id
-from symbols.scope import error_lines
 
 from editor_harness.errors import SymbolMismatch, SyntaxInvalid
 from editor_harness.syntax import Scoped, code_nodes_between, damaged_lines
@@ -48,18 +47,15 @@ def refuse_elided(text: str) -> None:
         )
 
 
-def check_syntax(path: str, old: Scoped, new: Scoped) -> None:
-    """No ERROR/MISSING node on a line that was not already damaged before
-    (and, for Python, CPython compiles it if it compiled the old text)."""
-    introduced = damaged_lines(new.source, new.tree) - damaged_lines(old.source, old.tree)
+def check_syntax(path: str, old_source: bytes, old: FileSymbols, new: Scoped) -> None:
+    """No ERROR/MISSING node on a line that was not already damaged before."""
+    introduced = damaged_lines(new.source, new.symbols.error_lines) - damaged_lines(old_source, old.error_lines)
     if not introduced:
-        if new.symbols.language == "python":
-            check_python_compiles(path, old.source, new.source)
         return
     lines = new.source.split(b"\n")
     shown: list[str] = []
     bad: list[int] = []
-    for number in error_lines(new.tree):
+    for number in new.symbols.error_lines:
         text = lines[number - 1].decode("utf-8", errors="replace").strip() if number - 1 < len(lines) else ""
         if introduced[text] > 0:
             introduced[text] -= 1
@@ -84,21 +80,28 @@ def _python_error(source: bytes, path: str) -> SyntaxError | None:
     return None
 
 
-def check_python_compiles(path: str, old: bytes, new: bytes) -> None:
-    """CPython's own parser agrees, when it accepted the file before the change.
+def check_compiles(path: str, language: str, snippets: tuple[bytes, bytes, int]) -> None:
+    """For Python, `check_python_compiles` on (old text, new text, line offset) of the
+    changed part (see Workspace._snippet); other languages rely on tree-sitter."""
+    if language == "python":
+        check_python_compiles(path, *snippets)
+
+
+def check_python_compiles(path: str, old: bytes, new: bytes, line_offset: int = 0) -> None:
+    """CPython's own parser accepts `new`, when it accepted `old`.
 
     tree-sitter is lenient where CPython is not (an empty class body parses);
-    a file that did not compile before (newer syntax than this interpreter,
-    Python 2) is left to tree-sitter alone.
+    text that did not compile before (newer syntax than this interpreter,
+    Python 2, a context the snippet lacks) is left to tree-sitter alone.
     """
     error = _python_error(new, path)
     if error is None or _python_error(old, path) is not None:
         return
-    line = error.lineno or 0
+    line = (error.lineno or 0) + line_offset
     raise SyntaxInvalid(
         f"{path}: the new text does not compile (line {line}: {error.msg}); "
         "send the complete, syntactically valid definition",
-        (line,) if line else (),
+        (line,) if error.lineno else (),
     )
 
 

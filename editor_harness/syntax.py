@@ -9,13 +9,14 @@ touch, the damaged lines a rewrite may not add to. All pure functions of
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import tree_sitter as ts
 
 from symbols.languages import Language
 from symbols.model import FileSymbols, Symbol
-from symbols.scope import error_lines, parse, scope_tree
+from symbols.scope import parse, scope_tree
 
 # Literal node types across the grammars we ship; their inner lines are content.
 STRING_TYPES = frozenset({"string", "string_literal", "raw_string_literal", "concatenated_string"})
@@ -76,18 +77,14 @@ def string_interior_rows(tree: ts.Tree) -> frozenset[int]:
     return frozenset(rows)
 
 
-def damaged_lines(source: bytes, tree: ts.Tree) -> Counter[str]:
-    """The text of each line holding an ERROR or MISSING node, counted.
+def damaged_lines(source: bytes, lines: Iterable[int]) -> Counter[str]:
+    """The text of each damaged line (1-based numbers, as in FileSymbols.error_lines), counted.
 
     Keyed by text rather than line number so that damage which merely moved
     (lines inserted above it) is recognised as the same damage.
     """
-    if not tree.root_node.has_error:
-        return Counter()
-    lines = source.split(b"\n")
-    return Counter(
-        lines[n - 1].decode("utf-8", errors="replace").strip() for n in error_lines(tree) if n - 1 < len(lines)
-    )
+    split = source.split(b"\n")
+    return Counter(split[n - 1].decode("utf-8", errors="replace").strip() for n in lines if 0 < n <= len(split))
 
 
 def code_nodes_between(tree: ts.Tree, start: int, end: int) -> list[ts.Node]:

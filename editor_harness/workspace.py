@@ -27,7 +27,7 @@ import trio
 from symbols.errors import SymbolsError, UnknownSymbol
 from symbols.index import RepoIndex
 from symbols.languages import Language, language_for_path
-from symbols.model import MODULE_NAME, Symbol, SymbolKind, make_id, split_id
+from symbols.model import MODULE_NAME, FileSymbols, Symbol, SymbolKind, make_id, split_id
 
 from editor_harness import rewrite_checks as checks
 from editor_harness.edits import Edit, EditOp
@@ -37,13 +37,14 @@ from editor_harness.errors import (
     RewriteRejected,
     StaleVersion,
     SymbolNotFound,
+    SyntaxInvalid,
     UnsupportedFile,
 )
 from editor_harness.patch import unified_diff
 from editor_harness.paths import relative_path, writable_path
 from editor_harness.reading import SearchHit, SymbolText, find_in_text, shorten
 from editor_harness.reindent import clean_block, indent_unit, leading_whitespace, newline_of, reindent
-from editor_harness.syntax import Scoped, definition_node, line_end, line_start, name_node, scope
+from editor_harness.syntax import body_node, definition_node, line_end, line_start, name_node, scope
 
 CONTAINERS = frozenset({SymbolKind.MODULE, SymbolKind.CLASS, SymbolKind.IMPL, SymbolKind.TRAIT, SymbolKind.MOD})
 
@@ -307,8 +308,8 @@ class Workspace:
         self._check_base(rel, state, base_version)
         language = self._language(rel)
         old = state.source
+        old_symbols = self.index.file(rel)
         newline = newline_of(old)
-        old_scoped = scope(rel, old, language)
         if symbol.is_module:
             cleaned = new_source.replace("\r\n", "\n").rstrip()
             if not cleaned.strip():
@@ -316,27 +317,26 @@ class Workspace:
             checks.refuse_elided(cleaned)
             new = (cleaned + "\n").replace("\n", newline).encode("utf-8")
             new_scoped = scope(rel, new, language)
-            checks.check_syntax(rel, old_scoped, new_scoped)
-            checks.check_module_rewrite(old_scoped.symbols, new_scoped.symbols)
+            checks.check_syntax(rel, old, old_symbols, new_scoped)
+            checks.check_module_rewrite(old_symbols, new_scoped.symbols)
+            checks.check_compiles(rel, language.name, (old, new, 0))
+            rewritten = new_scoped.symbols.module
         else:
             indent = leading_whitespace(old[line_start(old, symbol.start_byte) : symbol.start_byte].decode("utf-8"))
             text = self._prepare(new_source, indent, language, newline)
             new = old[: symbol.start_byte] + text + old[symbol.end_byte :]
             region = (symbol.start_byte, symbol.start_byte + len(text))
             new_scoped = scope(rel, new, language)
-            checks.check_syntax(rel, old_scoped, new_scoped)
-            checks.check_rewrite(old_scoped.symbols, new_scoped.symbols, symbol.id, region)
-            checks.check_region(new_scoped, new_scoped.symbols.by_id()[symbol.id], region)
+            checks.check_syntax(rel, old, old_symbols, new_scoped)
+            checks.check_rewrite(old_symbols, new_scoped.symbols, symbol.id, region)
+            rewritten = new_scoped.symbols.by_id()[symbol.id]
+            checks.check_compiles(rel, language.name, (_snippet(old, symbol), _snippet(new, rewritten), _offset(new, rewritten)))
+            checks.check_region(new_scoped, rewritten, region)
         return self._commit(
             rel,
             state,
             new,
-            {
-                "op": EditOp.REWRITE,
-                "symbol_id": symbol.id,
-                "before": _span_text(old, symbol),
-                "after": _span_text(new, new_scoped.symbols.by_id()[symbol.id]),
-            },
+            {"op": EditOp.REWRITE, "symbol_id": symbol.id, "before": _span_text(old, symbol), "after": _span_text(new, rewritten)},
         )
 
     def insert_symbol(
@@ -358,16 +358,17 @@ class Workspace:
         self._check_base(rel, state, base_version)
         language = self._language(rel)
         old = state.source
+        old_symbols = self.index.file(rel)
         newline = newline_of(old)
-        old_scoped = scope(rel, old, language)
-        position, prefix, suffix, indent = self._insertion_point(parent, after, old, old_scoped, language)
+        position, prefix, suffix, indent = self._insertion_point(rel, parent, after, old, old_symbols, language)
         text = self._prepare(source, indent, language, newline)
-        inserted = (prefix.replace("\n", newline) + indent).encode("utf-8") + text + suffix.replace("\n", newline).encode("utf-8")
-        new = old[:position] + inserted + old[position:]
+        lead = (prefix.replace("\n", newline) + indent).encode("utf-8")
+        new = old[:position] + lead + text + suffix.replace("\n", newline).encode("utf-8") + old[position:]
         new_scoped = scope(rel, new, language)
-        checks.check_syntax(rel, old_scoped, new_scoped)
-        child = checks.check_insert(old_scoped.symbols, new_scoped.symbols, parent.id)
-        text_start = position + len((prefix.replace("\n", newline) + indent).encode("utf-8"))
+        checks.check_syntax(rel, old, old_symbols, new_scoped)
+        child = checks.check_insert(old_symbols, new_scoped.symbols, parent.id)
+        checks.check_compiles(rel, language.name, (b"", _snippet(new, child), _offset(new, child)))
+        text_start = position + len(lead)
         checks.check_region(new_scoped, child, (text_start, text_start + len(text)))
         return self._commit(
             rel,
@@ -384,10 +385,10 @@ class Workspace:
         )
 
     def _insertion_point(
-        self, parent: Symbol, after: str | None, source: bytes, scoped: Scoped, language: Language
+        self, rel: str, parent: Symbol, after: str | None, source: bytes, symbols: FileSymbols, language: Language
     ) -> tuple[int, str, str, str]:
         """(byte offset, text before the new symbol, text after it, its indentation)."""
-        by_id = scoped.symbols.by_id()
+        by_id = symbols.by_id()
         blank = "\n\n" if language.name == "python" and parent.is_module else "\n"
         if after is not None:
             if after not in parent.children:
@@ -400,22 +401,19 @@ class Workspace:
         if anchor is not None:
             indent = leading_whitespace(source[line_start(source, anchor.start_byte) : anchor.start_byte].decode())
             return anchor.end_byte, "\n" + blank, "", indent
-        text = source.decode("utf-8", "replace")
-        unit = indent_unit(text)
+        unit = indent_unit(source.decode("utf-8", "replace"))
         if parent.is_module:
             stripped = len(source.rstrip())
             lead = ("\n" + blank) if stripped else ""
             # The file's own trailing newline (kept after the insertion point) ends the new symbol.
             return stripped, lead, "" if b"\n" in source[stripped:] else "\n", ""
         parent_indent = leading_whitespace(source[line_start(source, parent.start_byte) : parent.start_byte].decode())
-        node = definition_node(language, scoped.tree, parent)
-        body = node.child_by_field_name("body")
+        body = body_node(definition_node(language, scope(rel, source, language).tree, parent))
         if language.name == "python" or body is None or body.type == "block":
             return parent.end_byte, "\n" + blank, "", parent_indent + unit
         # A braced body with no children: open a line inside the braces.
         close = body.end_byte - 1
-        inner = source[body.start_byte + 1 : close]
-        if inner.strip():
+        if source[body.start_byte + 1 : close].strip():
             return close, "\n", "\n" + parent_indent, parent_indent + unit
         return body.start_byte + 1, "\n", "\n" + parent_indent, parent_indent + unit
 
@@ -428,18 +426,23 @@ class Workspace:
         self._check_base(rel, state, base_version)
         language = self._language(rel)
         old = state.source
+        old_symbols = self.index.file(rel)
         start, end = _deletion_range(old, symbol)
         new = old[:start] + old[end:]
-        old_scoped = scope(rel, old, language)
         new_scoped = scope(rel, new, language)
+        parent = old_symbols.by_id()[symbol.parent or old_symbols.module.id]
         try:
-            checks.check_syntax(rel, old_scoped, new_scoped)
-        except RewriteRejected as exc:
+            checks.check_syntax(rel, old, old_symbols, new_scoped)
+            checks.check_delete(old_symbols, new_scoped.symbols, symbol.id)
+            new_parent = new_scoped.symbols.by_id()[parent.id]
+            checks.check_compiles(
+                rel, language.name, (_snippet(old, parent), _snippet(new, new_parent), _offset(new, new_parent))
+            )
+        except SyntaxInvalid as exc:
             raise RewriteRejected(
                 f"deleting {symbol.qualname} would leave invalid code ({exc}); "
-                f"rewrite its parent {split_id(symbol.parent or '')[1]} instead"
+                f"rewrite its parent {parent.qualname} instead"
             ) from None
-        checks.check_delete(old_scoped.symbols, new_scoped.symbols, symbol.id)
         return self._commit(
             rel,
             state,
@@ -458,16 +461,18 @@ class Workspace:
         self._check_base(rel, state, base_version)
         language = self._language(rel)
         old = state.source
-        old_scoped = scope(rel, old, language)
-        name = name_node(definition_node(language, old_scoped.tree, symbol))
+        old_symbols = self.index.file(rel)
+        name = name_node(definition_node(language, scope(rel, old, language).tree, symbol))
         if name is None:
             raise RewriteRejected(f"{symbol.qualname}: cannot find its name in the source")
         new = old[: name.start_byte] + new_name.encode("utf-8") + old[name.end_byte :]
         new_scoped = scope(rel, new, language)
         prefix = symbol.qualname[: len(symbol.qualname) - len(symbol.name)]
         new_id = make_id(rel, prefix + new_name)
-        checks.check_syntax(rel, old_scoped, new_scoped)
-        checks.check_rename(old_scoped.symbols, new_scoped.symbols, symbol.id, new_id)
+        checks.check_syntax(rel, old, old_symbols, new_scoped)
+        checks.check_rename(old_symbols, new_scoped.symbols, symbol.id, new_id)
+        renamed = new_scoped.symbols.by_id()[new_id]
+        checks.check_compiles(rel, language.name, (_snippet(old, symbol), _snippet(new, renamed), _offset(new, renamed)))
         return self._commit(
             rel,
             state,
@@ -477,7 +482,7 @@ class Workspace:
                 "symbol_id": new_id,
                 "previous_id": symbol.id,
                 "before": _span_text(old, symbol),
-                "after": _span_text(new, new_scoped.symbols.by_id()[new_id]),
+                "after": _span_text(new, renamed),
             },
         )
 
@@ -569,6 +574,24 @@ def _hash(source: bytes) -> str:
     from symbols.scope import content_hash
 
     return content_hash(source)
+
+
+def _snippet(source: bytes, symbol: Symbol) -> bytes:
+    """The symbol's text as CPython should compile it alone: at its own indentation,
+    under an `if True:` when it is indented (a method, a nested function)."""
+    if symbol.is_module:
+        return source
+    indent = source[line_start(source, symbol.start_byte) : symbol.start_byte]
+    text = source[symbol.start_byte : symbol.end_byte]
+    return b"if True:\n" + indent + text if indent and not indent.strip() else text
+
+
+def _offset(source: bytes, symbol: Symbol) -> int:
+    """Added to a line number in `_snippet(source, symbol)` gives the file's line."""
+    if symbol.is_module:
+        return 0
+    indented = source[line_start(source, symbol.start_byte) : symbol.start_byte]
+    return symbol.start_line - 1 - (1 if indented and not indented.strip() else 0)
 
 
 def _span_text(source: bytes, symbol: Symbol) -> str:
