@@ -27,7 +27,7 @@ from editor_harness.errors import TestRunError
 from editor_harness.network_guard import GuardMode, network_guard
 from editor_harness.paths import relative_path
 from editor_harness.processes import run_process, scrubbed_environment
-from editor_harness.testrun import Outcome, TestResult, TestRun
+from editor_harness.testrun import Outcome, TestResult, TestRun, check_timeout
 
 DOC_PREFIX = "doc::"
 _RUNNING = re.compile(r"^\s*Running (?:unittests )?(\S+) \(")
@@ -159,8 +159,7 @@ class CargoRunner:
     async def run(
         self, selection: Sequence[str], *, timeout: float, network: GuardMode | str = GuardMode.AUTO
     ) -> TestRun:
-        if timeout <= 0:
-            raise TestRunError(f"timeout must be positive, got {timeout}")
+        check_timeout(timeout)
         invocations = cargo_invocations(self.root, selection)
         guard = await network_guard(network, python=False)
         env = guard.environment(

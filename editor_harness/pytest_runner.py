@@ -27,7 +27,7 @@ from editor_harness.errors import TestRunError
 from editor_harness.network_guard import GuardMode, network_guard
 from editor_harness.paths import relative_path
 from editor_harness.processes import ProcessResult, run_process, scrubbed_environment
-from editor_harness.testrun import Outcome, TestResult, TestRun
+from editor_harness.testrun import Outcome, TestResult, TestRun, check_timeout
 
 PLUGIN_DIR = Path(__file__).resolve().parent / "_pytest_plugin"
 _EXIT_NOTES = {
@@ -156,8 +156,7 @@ class PytestRunner:
     async def run(
         self, selection: Sequence[str], *, timeout: float, network: GuardMode | str = GuardMode.AUTO
     ) -> TestRun:
-        if timeout <= 0:
-            raise TestRunError(f"timeout must be positive, got {timeout}")
+        check_timeout(timeout)
         args = pytest_arguments(self.root, selection)
         guard = await network_guard(network, python=True)
         with tempfile.TemporaryDirectory(prefix="swarm-pytest-") as tmp:

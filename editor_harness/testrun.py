@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from editor_harness.errors import TestRunError
 from editor_harness.network_guard import GuardMode
 
 
@@ -125,6 +126,11 @@ class TestRun:
             runner=data.get("runner", ""),
             note=data.get("note", ""),
         )
+
+
+def check_timeout(timeout: float) -> None:
+    if not timeout > 0:
+        raise TestRunError(f"timeout must be a positive number of seconds, got {timeout}")
 
 
 class TestRunner(Protocol):

@@ -60,6 +60,18 @@ class _File:
 
 
 @dataclass(frozen=True, slots=True)
+class _Target:
+    """What every edit starts from: the symbol, its file now, the file's symbols."""
+
+    symbol: Symbol
+    rel: str
+    state: _File
+    language: Language
+    old: bytes
+    old_symbols: FileSymbols
+
+
+@dataclass(frozen=True, slots=True)
 class _Undo:
     edit: Edit
     file_before: bytes
@@ -285,6 +297,12 @@ class Workspace:
             self._undo.append(_Undo(edit, before))
         return edit
 
+    def _target(self, symbol_id: str, base_version: int | None) -> _Target:
+        symbol = self.symbol(symbol_id)
+        rel, state = self._file(symbol.path)
+        self._check_base(rel, state, base_version)
+        return _Target(symbol, rel, state, self._language(rel), state.source, self.index.file(rel))
+
     def _prepare(self, text: str, indent: str, language: Language, newline: str) -> bytes:
         cleaned = clean_block(text)
         if not cleaned:
@@ -303,12 +321,10 @@ class Workspace:
         defines exactly this symbol. Pass `base_version=None` only when no
         concurrent writer can exist (scripts, the CLI).
         """
-        symbol = self.symbol(symbol_id)
-        rel, state = self._file(symbol.path)
-        self._check_base(rel, state, base_version)
-        language = self._language(rel)
-        old = state.source
-        old_symbols = self.index.file(rel)
+        target = self._target(symbol_id, base_version)
+        symbol, rel, state, language, old, old_symbols = (
+            target.symbol, target.rel, target.state, target.language, target.old, target.old_symbols
+        )
         newline = newline_of(old)
         if symbol.is_module:
             cleaned = new_source.replace("\r\n", "\n").rstrip()
@@ -348,17 +364,15 @@ class Workspace:
         child (at the end of the file for a module), at the children's
         indentation with the language's usual blank lines around it.
         """
-        parent = self.symbol(parent_id)
+        target = self._target(parent_id, base_version)
+        parent, rel, state, language, old, old_symbols = (
+            target.symbol, target.rel, target.state, target.language, target.old, target.old_symbols
+        )
         if parent.kind not in CONTAINERS:
             raise RewriteRejected(
                 f"{parent.qualname} is a {parent.kind.value}; insert into a module, class, impl, trait or mod "
                 "(nested functions are part of their function's text: rewrite it)"
             )
-        rel, state = self._file(parent.path)
-        self._check_base(rel, state, base_version)
-        language = self._language(rel)
-        old = state.source
-        old_symbols = self.index.file(rel)
         newline = newline_of(old)
         position, prefix, suffix, indent = self._insertion_point(rel, parent, after, old, old_symbols, language)
         text = self._prepare(source, indent, language, newline)
@@ -419,14 +433,12 @@ class Workspace:
 
     def delete_symbol(self, symbol_id: str, *, base_version: int | None = None) -> Edit:
         """Remove a symbol (with its decorators/attributes/doc comments) and its blank-line gap."""
-        symbol = self.symbol(symbol_id)
+        target = self._target(symbol_id, base_version)
+        symbol, rel, state, language, old, old_symbols = (
+            target.symbol, target.rel, target.state, target.language, target.old, target.old_symbols
+        )
         if symbol.is_module:
             raise RewriteRejected("a module cannot be deleted through the workspace")
-        rel, state = self._file(symbol.path)
-        self._check_base(rel, state, base_version)
-        language = self._language(rel)
-        old = state.source
-        old_symbols = self.index.file(rel)
         start, end = _deletion_range(old, symbol)
         new = old[:start] + old[end:]
         new_scoped = scope(rel, new, language)
@@ -452,16 +464,14 @@ class Workspace:
 
     def rename_symbol(self, symbol_id: str, new_name: str, *, base_version: int | None = None) -> Edit:
         """Rename a definition (its own name only: references are the caller's follow-ups)."""
-        symbol = self.symbol(symbol_id)
-        if symbol.is_module or symbol.kind is SymbolKind.IMPL:
-            raise RewriteRejected(f"{symbol.qualname} has no name of its own to rename")
         if not new_name.isidentifier():
             raise RewriteRejected(f"{new_name!r} is not a valid identifier")
-        rel, state = self._file(symbol.path)
-        self._check_base(rel, state, base_version)
-        language = self._language(rel)
-        old = state.source
-        old_symbols = self.index.file(rel)
+        target = self._target(symbol_id, base_version)
+        symbol, rel, state, language, old, old_symbols = (
+            target.symbol, target.rel, target.state, target.language, target.old, target.old_symbols
+        )
+        if symbol.is_module or symbol.kind is SymbolKind.IMPL:
+            raise RewriteRejected(f"{symbol.qualname} has no name of its own to rename")
         name = name_node(definition_node(language, scope(rel, old, language).tree, symbol))
         if name is None:
             raise RewriteRejected(f"{symbol.qualname}: cannot find its name in the source")

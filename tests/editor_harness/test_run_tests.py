@@ -44,5 +44,5 @@ async def test_run_tests_on_both_examples(python_repo: Path, rust_repo: Path) ->
     assert py.runner == "pytest" and py.counts["failed"] == 1 and len(py.results) == 1
     rs = await run_tests(rust_repo, ["tests/transfers.rs::transfer_can_empty_an_account"], timeout=300)
     assert rs.runner == "cargo" and rs.counts["failed"] == 1 and len(rs.results) == 1
-    with pytest.raises(TestRunError, match="timeout must be positive"):
+    with pytest.raises(TestRunError, match="timeout must be a positive number"):
         await run_tests(python_repo, [], timeout=0)
