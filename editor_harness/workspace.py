@@ -28,6 +28,7 @@ from symbols.errors import SymbolsError, UnknownSymbol
 from symbols.index import RepoIndex
 from symbols.languages import Language, language_for_path
 from symbols.model import MODULE_NAME, FileSymbols, Symbol, SymbolKind, make_id, split_id
+from symbols.scope import content_hash
 
 from editor_harness import rewrite_checks as checks
 from editor_harness.edits import Edit, EditOp
@@ -140,7 +141,11 @@ class Workspace:
             if language_for_path(rel) is None:
                 raise UnsupportedFile(f"{rel}: not a Python or Rust source file")
             known = self._files[rel] = _File(1, source, source, stamp)
-            if rel not in self.index.paths() or self.index.file(rel).content_hash != _hash(source):
+            try:
+                current = self.index.file(rel).content_hash == content_hash(source)
+            except UnknownSymbol:
+                current = False
+            if not current:  # changed since the index was built, or never indexed
                 self.index.update(rel, source)
         elif known.source != source:
             known.version += 1
@@ -150,6 +155,13 @@ class Workspace:
         else:
             known.stamp = stamp
         return rel, known
+
+    def _peek(self, path: str) -> bytes:
+        """A file's bytes without taking it into the workspace's keeping (for wide searches)."""
+        rel = self.relative(path)
+        if rel in self._files:
+            return self._file(rel)[1].source
+        return (self.root / rel).read_bytes()
 
     def version(self, path: str) -> int:
         """The file's current version: 1 when first read, +1 on every change."""
@@ -242,12 +254,15 @@ class Workspace:
         hits: list[SearchHit] = []
         for rel in targets:
             try:
-                _, state = self._file(rel)
+                source = self._peek(rel)
             except (SymbolNotFound, UnsupportedFile, OutsideWorkspace, OSError):
                 continue
-            for line, column, text in find_in_text(state.source, compiled, limit - len(hits)):
-                symbol = self.index.symbol_at(rel, line, column)
-                hits.append(SearchHit(rel, line, column, text, symbol.id))
+            for line, column, text in find_in_text(source, compiled, limit - len(hits)):
+                try:
+                    symbol_id = self.index.symbol_at(rel, line, column).id
+                except UnknownSymbol:
+                    symbol_id = module_id(rel)  # a file the index does not cover
+                hits.append(SearchHit(rel, line, column, text, symbol_id))
             if len(hits) >= limit:
                 break
         return tuple(hits)
@@ -578,12 +593,6 @@ class Workspace:
                 executable = os.access(self.root / rel, os.X_OK)
                 changes.append((rel, state.original, state.source, executable))
         return unified_diff(changes)
-
-
-def _hash(source: bytes) -> str:
-    from symbols.scope import content_hash
-
-    return content_hash(source)
 
 
 def _snippet(source: bytes, symbol: Symbol) -> bytes:

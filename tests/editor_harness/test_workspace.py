@@ -580,3 +580,9 @@ def test_edit_json_round_trip(ws: Workspace) -> None:
 
     edit = ws.rewrite_symbol(APPLIES_TO, FIXED_APPLIES_TO, 1)
     assert Edit.from_json(json.loads(json.dumps(edit.to_json()))) == edit
+
+
+def test_search_in_files_the_index_does_not_cover(ws: Workspace) -> None:
+    hits = ws.search("testpaths", paths=["pyproject.toml"])
+    assert [(h.path, h.line, h.symbol_id) for h in hits] == [("pyproject.toml", 7, "pyproject.toml::<module>")]
+    assert ws.changed_paths() == () and ws.search("nothing-like-this-anywhere") == ()
