@@ -22,7 +22,7 @@ from typing import Any
 from swarm.errors import SwarmError
 from swarm.models.budget import Budget
 from swarm.models.pricing import Price, PriceTable
-from swarm.models.providers import provider_info, providers
+from swarm.models.providers import known_providers, provider_info
 from swarm.models.retry import RetryPolicy
 
 ROLES = ("coordinator", "symbol_agent", "reviewer")
@@ -261,7 +261,7 @@ def _env_layer(prefix: str, env: Mapping[str, str], used_env: list[str]) -> dict
         spec = env[f"{prefix}_MODEL"]
         provider, sep, model = spec.partition(":")
         # "qwen2.5-coder:1.5b" (an Ollama tag) is a model name, not provider:model.
-        if sep and provider in providers():
+        if sep and provider in known_providers():
             layer["provider"] = provider
             layer["model"] = model
         else:
@@ -288,9 +288,9 @@ def _settings(
     provider = fields.get("provider") or default_provider(env)
     if not isinstance(provider, str):
         raise ConfigError(f"{label}: provider must be a string")
-    info = provider_info(provider) if provider in providers() else None
+    info = provider_info(provider) if provider in known_providers() else None
     if info is None:
-        raise ConfigError(f"{label}: unknown provider {provider!r}; known: {', '.join(sorted(providers()))}")
+        raise ConfigError(f"{label}: unknown provider {provider!r}; known: {', '.join(sorted(known_providers()))}")
     model = fields.get("model") or info.default_model
     if not model or not isinstance(model, str):
         raise ConfigError(f"{label}: provider {provider} needs a model (model = \"...\")")

@@ -29,7 +29,7 @@ from swarm.models.errors import (
     TruncatedToolCall,
 )
 from swarm.models.pricing import DEFAULT_PRICES, Price, PriceTable
-from swarm.models.providers import ProviderInfo, model_for, providers, register_provider
+from swarm.models.providers import ProviderInfo, known_providers, model_for, register_provider, unregister_provider
 from swarm.models.retry import RetryPolicy
 from swarm.protocols import (
     CallObserver,
@@ -48,5 +48,5 @@ __all__ = [
     "Model", "ModelConfigError", "ModelError", "ModelRequestError", "Price", "PriceTable",
     "ProviderError", "ProviderInfo", "ProviderNotAvailable", "ProviderUnavailable", "RetryPolicy",
     "ScriptError", "ScriptExhausted", "ScriptMismatch", "Spend", "SpendTracker", "ToolCall",
-    "ToolSpec", "TruncatedToolCall", "Usage", "model_for", "providers", "register_provider",
+    "ToolSpec", "TruncatedToolCall", "Usage", "known_providers", "model_for", "register_provider", "unregister_provider",
 ]

@@ -79,7 +79,7 @@ class HttpEndpoint:
         self._auth = auth
         self._secrets = secrets
         self._headers = dict(headers or {})
-        self._sleep = sleep
+        self.sleep = sleep  # replaceable: tests record the waits instead of waiting
         self._client: httpx.AsyncClient | None = None
 
     def _open(self) -> httpx.AsyncClient:
@@ -117,7 +117,7 @@ class HttpEndpoint:
                     f"{excerpt!r}. Is base_url pointing at the right API?"
                 ) from None
 
-        return await retrying(attempt, self.policy, describe=self.describe, sleep=self._sleep)
+        return await retrying(attempt, self.policy, describe=self.describe, sleep=self.sleep)
 
     async def post_stream(
         self,
@@ -148,7 +148,7 @@ class HttpEndpoint:
             finally:
                 await response.aclose()
 
-        return await retrying(attempt, self.policy, describe=self.describe, sleep=self._sleep)
+        return await retrying(attempt, self.policy, describe=self.describe, sleep=self.sleep)
 
     def _timeout(self, *, read: float) -> httpx.Timeout:
         # A host that does not answer a connect in 30 s is down, whatever

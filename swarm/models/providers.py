@@ -73,13 +73,17 @@ _PROVIDERS: dict[str, ProviderInfo] = {
 }
 
 
-def providers() -> Mapping[str, ProviderInfo]:
+def known_providers() -> Mapping[str, ProviderInfo]:
     return dict(_PROVIDERS)
 
 
 def register_provider(info: ProviderInfo) -> None:
     """Add (or replace) a provider; its module needs `build(settings, key)`."""
     _PROVIDERS[info.name] = info
+
+
+def unregister_provider(name: str) -> None:
+    _PROVIDERS.pop(name, None)
 
 
 def provider_info(name: str) -> ProviderInfo:

@@ -186,24 +186,28 @@ class ScriptPlayer:
         turn = self._turns[key] = self._turns.get(key, 0) + 1
         last = request.messages[-1].content if request.messages else ""
         misses: list[str] = []
-        spent = 0
+        spent = pending = 0
         for reply in self.script.replies:
             why = reply.mismatch(request.role, request.agent, turn, last)
-            if why is None and reply.number in self._played:
-                spent += 1
+            if (why is None and reply.number in self._played) or (
+                why is not None and why.startswith("wants turn") and (reply.turn or 0) < turn
+            ):
+                spent += 1  # meant for this caller, but already played or for an earlier turn
                 continue
             if why is None:
                 if not reply.repeat:
                     self._played.add(reply.number)
                 return self._reply(reply, request)
+            if not why.startswith(("wants role", "wants agent")):
+                pending += 1  # meant for this caller at another turn or message
             if len(misses) < 3 and not why.startswith("wants role"):
                 misses.append(f"{reply.describe()} {why}")
         caller = f"{request.role}" + (f" agent {request.agent}" if request.agent else "") + f", turn {turn}"
-        if spent:
+        if spent and not pending:
             raise ScriptExhausted(
-                f"script {self.script.path} ran out for {caller}: its {spent} matching "
-                f"repl{'y was' if spent == 1 else 'ies were'} already played. Add a [[reply]] for this turn "
-                "(or repeat = true)"
+                f"script {self.script.path} ran out for {caller}: its {spent} "
+                f"repl{'y' if spent == 1 else 'ies'} for this caller {'was' if spent == 1 else 'were'} "
+                "already played. Add a [[reply]] for this turn (or repeat = true)"
             )
         excerpt = last[-160:].replace("\n", " ")
         raise ScriptMismatch(

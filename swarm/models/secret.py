@@ -3,6 +3,7 @@ a `redact` that scrubs them out of any text headed for a message or a log."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import NoReturn
 
@@ -32,17 +33,22 @@ class Secret:
 
 
 def redact(text: str, secrets: Iterable[Secret | None]) -> str:
-    """`text` with every occurrence of a secret (and of its longer halves,
-    in case a server echoes it truncated) replaced by a marker."""
+    """`text` with every secret replaced by a marker, and so is any word that
+    shares 16 characters in a row with one (a server may echo a key
+    truncated, or wrapped in other text)."""
     for secret in secrets:
-        if secret is None:
+        if secret is None or not secret.reveal():
             continue
         value = secret.reveal()
-        if not value:
-            continue
         text = text.replace(value, REDACTED)
-        if len(value) >= 24:
-            # Halves are long enough to be unmistakable, short keys' are not.
-            for fragment in (value[: len(value) // 2], value[len(value) // 2 :]):
-                text = text.replace(fragment, REDACTED)
+        if len(value) >= _WINDOW + 8:
+            text = _WORD.sub(lambda m: REDACTED if _shares_window(m.group(0), value) else m.group(0), text)
     return text
+
+
+_WINDOW = 16
+_WORD = re.compile(r"[A-Za-z0-9_\-.~+/=]{%d,}" % _WINDOW)
+
+
+def _shares_window(word: str, value: str) -> bool:
+    return any(word[i : i + _WINDOW] in value for i in range(len(word) - _WINDOW + 1))
