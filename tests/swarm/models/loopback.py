@@ -146,14 +146,18 @@ class LoopbackServer:
             return True
         headers = {"content-type": "text/event-stream", "cache-control": "no-cache", **action.headers}
         await stream.send_all(conn.send(h11.Response(status_code=action.status, headers=list(headers.items()))))
+        pending = bytearray()  # without pauses, events go out in one write: the client parses, not waits
         for number, (name, data) in enumerate(action.events):
             if action.break_after is not None and number >= action.break_after:
+                await stream.send_all(bytes(pending))
                 return False
             lines = (f"event: {name}\n" if name else "") + "".join(f"data: {d}\n" for d in data.split("\n"))
-            await stream.send_all(conn.send(h11.Data(data=(lines + "\n").encode())))
+            pending += conn.send(h11.Data(data=(lines + "\n").encode())) or b""
             if action.pause_s:
+                await stream.send_all(bytes(pending))
+                pending.clear()
                 await trio.sleep(action.pause_s)
-        await stream.send_all(conn.send(h11.EndOfMessage()))
+        await stream.send_all(bytes(pending) + (conn.send(h11.EndOfMessage()) or b""))
         return True
 
 
