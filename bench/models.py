@@ -88,15 +88,24 @@ async def run(calls: int, rounds: int) -> dict[str, Any]:
             tools_o: Any = [{"type": "function", "function": {"name": TOOL.name, "description": TOOL.description,
                                                                "parameters": dict(TOOL.parameters)}}]
 
-            async def raw_call() -> Any:
-                body = {"model": "claude-opus-4-5", "max_tokens": 8192, "messages": WIRE_MESSAGES, "tools": tools_a}
-                return (await raw.post("v1/messages", json=body, headers={"x-api-key": key.reveal()})).json()
+            anthropic_body = {"model": "claude-opus-4-5", "max_tokens": 8192, "messages": WIRE_MESSAGES,
+                              "tools": tools_a}
+            openai_body = {"model": "gpt-4.1", "messages": WIRE_MESSAGES, "tools": tools_o}
+            auth = {"x-api-key": key.reveal(), "authorization": f"Bearer {key.reveal()}"}
 
-            async def raw_stream() -> Any:
-                body = {"model": "claude-opus-4-5", "max_tokens": 8192, "messages": WIRE_MESSAGES,
-                        "tools": tools_a, "stream": True}
-                async with raw.stream("POST", "v1/messages", json=body, headers={"x-api-key": key.reveal()}) as r:
-                    return [json.loads(line[6:]) async for line in r.aiter_lines() if line.startswith("data: ")]
+            def raw_call(path: str, body: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
+                async def call() -> Any:
+                    return (await raw.post(path, json=body, headers=auth)).json()
+
+                return call
+
+            def raw_stream(path: str, body: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
+                async def call() -> Any:
+                    async with raw.stream("POST", path, json={**body, "stream": True}, headers=auth) as r:
+                        return [json.loads(line[6:]) async for line in r.aiter_lines()
+                                if line.startswith("data: {")]
+
+                return call
 
             async def sdk_a_stream() -> Any:
                 async with sdk_a.messages.stream(model="claude-opus-4-5", max_tokens=8192,
@@ -109,14 +118,16 @@ async def run(calls: int, rounds: int) -> dict[str, Any]:
                     return await s.get_final_completion()
 
             cases: dict[str, Callable[[], Awaitable[Any]]] = {
-                "raw_httpx": raw_call,
+                "raw_anthropic": raw_call("v1/messages", anthropic_body),
+                "raw_openai": raw_call("v1/chat/completions", openai_body),
                 "ours_anthropic": lambda: ours_a.complete(MESSAGES, tools=[TOOL]),
                 "sdk_anthropic": lambda: sdk_a.messages.create(
                     model="claude-opus-4-5", max_tokens=8192, messages=WIRE_MESSAGES, tools=tools_a),  # type: ignore[arg-type]
                 "ours_openai": lambda: ours_o.complete(MESSAGES, tools=[TOOL]),
                 "sdk_openai": lambda: sdk_o.chat.completions.create(
                     model="gpt-4.1", messages=WIRE_MESSAGES, tools=tools_o),  # type: ignore[arg-type]
-                "raw_httpx_stream": raw_stream,
+                "raw_anthropic_stream": raw_stream("v1/messages", anthropic_body),
+                "raw_openai_stream": raw_stream("v1/chat/completions", openai_body),
                 "ours_anthropic_stream": lambda: ours_a_stream.complete(MESSAGES, tools=[TOOL]),
                 "sdk_anthropic_stream": sdk_a_stream,
                 "ours_openai_stream": lambda: ours_o_stream.complete(MESSAGES, tools=[TOOL]),
@@ -133,8 +144,7 @@ async def run(calls: int, rounds: int) -> dict[str, Any]:
         "reply_bytes": len(json.dumps(ANTHROPIC_BODY)),
         "ms_per_call": ms,
         "ratio_to_raw": {
-            k: round(v / ms["raw_httpx_stream" if k.endswith("stream") else "raw_httpx"], 2)
-            for k, v in ms.items() if not k.startswith("raw_")
+            k: round(v / ms["raw_" + k.split("_", 1)[1]], 2) for k, v in ms.items() if not k.startswith("raw_")
         },
         "sdk_over_ours": {
             provider: round(ms[f"sdk_{provider}"] / ms[f"ours_{provider}"], 2)

@@ -200,3 +200,18 @@ async def test_model_for_builds_the_scripted_model_from_config(tmp_path: Path) -
         completion = await m.complete(CONVERSATION)
     assert completion.message.content == "Delegating to the owner of applies_to."
     assert isinstance(m.backend, ScriptedBackend)
+
+
+async def test_the_documented_example_script_loads_and_plays(tmp_path: Path) -> None:
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "scripted-model.md").read_text()
+    example = doc.split("## File format", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    path = write(tmp_path, example)
+    script = load_script(path)
+    assert len(script.replies) == 4 and script.replies[2].tool_calls[0].id == "call_fix"
+    agent = model(path, "symbol_agent").for_agent("shop/discounts.py::BulkDiscount.applies_to")
+    await agent.complete(CONVERSATION, tools=TOOLS)
+    fix = await agent.complete(CONVERSATION, tools=TOOLS)
+    assert fix.message.tool_calls[0].arguments["new_source"].startswith("def applies_to(self, quantity: int)")
+    reviewer = model(path, "reviewer")
+    verdict = await reviewer.complete([ChatMessage("user", "Approve or reject this proposal.")])
+    assert verdict.usage.input_tokens == 900 and verdict.message.content.startswith("Approved")
