@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from swarm.models.backend import RawToolCall, Reply, Request
 from swarm.models.errors import MalformedResponse, ProviderError
-from swarm.models.http import HttpEndpoint
+from swarm.models.http_backend import HttpBackend
 from swarm.models.jsonable import plain
 from swarm.models.retry import RetryPolicy, Transient
 from swarm.models.secret import Secret
@@ -221,8 +221,12 @@ def _raise_stream_error(data: dict[str, Any]) -> None:
     raise ProviderError(f"the provider ended the stream with {message}")
 
 
-class AnthropicBackend:
-    """Messages API at `base_url` (the host root: `/v1/messages` is appended)."""
+class AnthropicBackend(HttpBackend):
+    """Messages API at `base_url` (the host root: `/v1/messages` is appended).
+    `bearer` also sends the key as a bearer token, as gateways in front of
+    other models often want."""
+
+    path = "v1/messages"
 
     def __init__(
         self,
@@ -235,44 +239,23 @@ class AnthropicBackend:
         provider: str = "anthropic",
         bearer: bool = False,
     ) -> None:
-        self.provider = provider
-        self._bearer = bearer
-        self.model = model
-        self.priced = True
-        self.stream = stream
-        self._key = key
-        self.endpoint = HttpEndpoint(
-            base_url=base_url,
-            describe=f"{provider}:{model}",
-            policy=policy or RetryPolicy(),
-            auth=self._auth,
-            secrets=(key,),
+        super().__init__(
+            provider=provider, model=model, key=key, base_url=base_url, policy=policy, stream=stream,
             headers={"anthropic-version": API_VERSION},
         )
+        self.bearer = bearer
 
-    def _auth(self) -> dict[str, str]:
-        if self._key is None:
-            return {}
-        key = self._key.reveal()
-        # Gateways in front of other models often want a bearer token instead.
-        return {"x-api-key": key, "authorization": f"Bearer {key}"} if self._bearer else {"x-api-key": key}
+    def auth_headers(self, key: str) -> dict[str, str]:
+        return {"x-api-key": key, "authorization": f"Bearer {key}"} if self.bearer else {"x-api-key": key}
 
-    def __repr__(self) -> str:
-        return f"AnthropicBackend({self.provider}:{self.model} at {self.endpoint.base_url})"
+    def encode(self, request: Request) -> dict[str, Any]:
+        return encode_request(request, self.model, stream=self.stream)
 
-    async def reply(self, request: Request) -> Reply:
-        body = encode_request(request, self.model, stream=self.stream)
-        if self.stream:
-            message, attempts = await self.endpoint.post_stream("v1/messages", body, assemble_stream)
-        else:
-            message, attempts = await self.endpoint.post_json("v1/messages", body)
-        try:
-            return decode_message(message, attempts=attempts)
-        except MalformedResponse as exc:
-            raise MalformedResponse(f"{self.endpoint.describe}: {self.endpoint.redact(str(exc))}") from None
+    async def assemble(self, events: AsyncIterator[SseEvent]) -> Any:
+        return await assemble_stream(events)
 
-    async def aclose(self) -> None:
-        await self.endpoint.aclose()
+    def decode(self, body: Any, request: Request, *, attempts: int) -> Reply:
+        return decode_message(body, attempts=attempts)
 
 
 def build(settings: ModelSettings, key: Secret | None) -> AnthropicBackend:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from swarm.models.backend import RawToolCall, Reply, Request
 from swarm.models.errors import MalformedResponse, ProviderError
-from swarm.models.http import HttpEndpoint
+from swarm.models.http_backend import HttpBackend
 from swarm.models.jsonable import plain
 from swarm.models.retry import RetryPolicy, Transient
 from swarm.models.secret import Secret
@@ -226,8 +226,10 @@ def _raise_stream_error(error: Any) -> None:
     raise ProviderError(f"the provider ended the stream with an error: {message}")
 
 
-class OpenAIBackend:
+class OpenAIBackend(HttpBackend):
     """Chat Completions at `base_url` (which includes the `/v1`)."""
+
+    path = "chat/completions"
 
     def __init__(
         self,
@@ -240,39 +242,20 @@ class OpenAIBackend:
         dialect: Dialect = OPENAI,
         provider: str = "openai",
     ) -> None:
-        self.provider = provider
-        self.model = model
-        self.priced = True
-        self.stream = stream
+        super().__init__(provider=provider, model=model, key=key, base_url=base_url, policy=policy, stream=stream)
         self.dialect = dialect
-        self._key = key
-        self.endpoint = HttpEndpoint(
-            base_url=base_url,
-            describe=f"{provider}:{model}",
-            policy=policy or RetryPolicy(),
-            auth=self._auth,
-            secrets=(key,),
-        )
 
-    def _auth(self) -> dict[str, str]:
-        return {} if self._key is None else {"authorization": f"Bearer {self._key.reveal()}"}
+    def auth_headers(self, key: str) -> dict[str, str]:
+        return {"authorization": f"Bearer {key}"}
 
-    def __repr__(self) -> str:
-        return f"OpenAIBackend({self.provider}:{self.model} at {self.endpoint.base_url})"
+    def encode(self, request: Request) -> dict[str, Any]:
+        return encode_request(request, self.model, self.dialect, stream=self.stream)
 
-    async def reply(self, request: Request) -> Reply:
-        body = encode_request(request, self.model, self.dialect, stream=self.stream)
-        if self.stream:
-            completion, attempts = await self.endpoint.post_stream("chat/completions", body, assemble_stream)
-        else:
-            completion, attempts = await self.endpoint.post_json("chat/completions", body)
-        try:
-            return decode_completion(completion, self.dialect, request, attempts=attempts)
-        except MalformedResponse as exc:
-            raise MalformedResponse(f"{self.endpoint.describe}: {self.endpoint.redact(str(exc))}") from None
+    async def assemble(self, events: AsyncIterator[SseEvent]) -> Any:
+        return await assemble_stream(events)
 
-    async def aclose(self) -> None:
-        await self.endpoint.aclose()
+    def decode(self, body: Any, request: Request, *, attempts: int) -> Reply:
+        return decode_completion(body, self.dialect, request, attempts=attempts)
 
 
 def build(settings: ModelSettings, key: Secret | None) -> OpenAIBackend:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from swarm.models.budget import Budget, SpendTracker, exceeded_limit, Spend
+from swarm.models.budget import Budget, Spend, SpendTracker, exceeded_limit
 from swarm.models.errors import BudgetExceeded
 from swarm.protocols import Usage
 
