@@ -10,6 +10,7 @@ for every OpenAI- or Anthropic-compatible server.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, TypeVar
@@ -20,7 +21,7 @@ import httpx
 from swarm.models.errors import MalformedResponse, ProviderError
 from swarm.models.retry import RetryPolicy, Transient, parse_retry_after, retrying
 from swarm.models.secret import Secret, redact
-from swarm.models.sse import SseEvent, sse_events
+from swarm.models.sse import SseEvent, SseStream
 
 T = TypeVar("T")
 
@@ -142,7 +143,16 @@ class HttpEndpoint:
                 if response.status_code >= 300:
                     content = await response.aread()
                     self._raise_for_status(response.status_code, response.headers, content)
-                return await consume(sse_events(response.aiter_lines()))
+                lines = response.aiter_lines()
+                try:
+                    return await consume(SseStream(lines))
+                finally:
+                    # Read to the end even after the final event: the connection
+                    # returns to the pool, and httpx's generators finish rather
+                    # than being left to the GC (a ResourceWarning under trio).
+                    with contextlib.suppress(httpx.HTTPError):
+                        async for _ in lines:
+                            pass
             except httpx.TransportError as exc:
                 raise Transient(f"stream broke: {self._transport_failure(exc)}") from None
             finally:

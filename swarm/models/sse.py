@@ -3,7 +3,7 @@ decoded line by line as the WHATWG spec says."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 
@@ -49,12 +49,30 @@ class SseDecoder:
         return event
 
 
-async def sse_events(lines: AsyncIterable[str]) -> AsyncIterator[SseEvent]:
-    decoder = SseDecoder()
-    async for line in lines:
-        event = decoder.line(line)
-        if event is not None:
-            yield event
-    last = decoder.flush()
-    if last is not None:
-        yield last
+class SseStream:
+    """The events of an async iterator of lines. A class rather than an async
+    generator: a consumer that stops at its final event leaves nothing
+    half-run for the garbage collector (a ResourceWarning under trio)."""
+
+    def __init__(self, lines: AsyncIterator[str]) -> None:
+        self._lines = lines
+        self._decoder = SseDecoder()
+        self._ended = False
+
+    def __aiter__(self) -> SseStream:
+        return self
+
+    async def __anext__(self) -> SseEvent:
+        while not self._ended:
+            try:
+                line = await self._lines.__anext__()
+            except StopAsyncIteration:
+                self._ended = True
+                last = self._decoder.flush()
+                if last is not None:
+                    return last
+                break
+            event = self._decoder.line(line)
+            if event is not None:
+                return event
+        raise StopAsyncIteration

@@ -170,3 +170,32 @@ async def test_a_body_without_choices_is_malformed(fast) -> None:
         async with model(server.url, fast) as m:
             with pytest.raises(MalformedResponse, match="not a chat completion"):
                 await m.complete(CONVERSATION)
+
+
+async def test_many_agents_share_one_model_concurrently(fast) -> None:
+    import trio
+
+    from tests.swarm.models.loopback import Respond as Answer
+
+    def echo_agent(received: Received) -> Action:
+        question = received.json()["messages"][-1]["content"]
+        return Answer(200, ow.completion(f"answer to {question}", prompt_tokens=10, completion_tokens=2))
+
+    records = []
+    async with serve(echo_agent) as server:
+        async with model(server.url, fast) as shared:
+            shared.observers = (records.append,)
+            answers: dict[str, str] = {}
+
+            async def agent(n: int) -> None:
+                own = shared.for_agent(f"mod.py::f{n}")
+                completion = await own.complete([ChatMessage("user", f"q{n}")])
+                answers[own.agent or ""] = completion.message.content
+
+            for wave in (range(12), range(12, 24)):
+                async with trio.open_nursery() as nursery:
+                    for n in wave:
+                        nursery.start_soon(agent, n)
+    assert answers == {f"mod.py::f{n}": f"answer to q{n}" for n in range(24)}
+    assert sorted(r.agent for r in records) == sorted(f"mod.py::f{n}" for n in range(24))
+    assert server.connections <= 12  # the second wave reused the first wave's pooled connections

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from swarm.models.sse import SseDecoder, SseEvent, sse_events
+from swarm.models.sse import SseDecoder, SseEvent, SseStream
 
 pytestmark = pytest.mark.anyio
 
@@ -35,4 +35,6 @@ async def test_async_lines_become_events() -> None:
         for line in ["event: a", "data: 1", "", "data: 2"]:
             yield line
 
-    assert [e async for e in sse_events(lines())] == [SseEvent("a", "1"), SseEvent("message", "2")]
+    stream = SseStream(lines())
+    assert [e async for e in stream] == [SseEvent("a", "1"), SseEvent("message", "2")]
+    assert [e async for e in stream] == []  # ended stays ended
