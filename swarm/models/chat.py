@@ -100,6 +100,8 @@ class ChatModel:
     ) -> Completion:
         if not messages:
             raise ModelRequestError("complete() needs at least one message")
+        if any(m.role == "tool" and not m.tool_call_id for m in messages):
+            raise ModelRequestError("a tool message needs tool_call_id: the id of the call it answers")
         check_request(tools, tool_choice)
         request = Request(
             messages=tuple(messages),

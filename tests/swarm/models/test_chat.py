@@ -158,6 +158,8 @@ async def test_impossible_requests_are_refused_before_sending(tools, choice, mes
             await m.complete(CONVERSATION, tools=tools, tool_choice=choice)
         with pytest.raises(ModelRequestError, match="at least one message"):
             await m.complete([])
+        with pytest.raises(ModelRequestError, match="a tool message needs tool_call_id"):
+            await m.complete([*CONVERSATION, ChatMessage("tool", "result")])
 
 
 async def test_every_call_is_recorded_with_role_agent_tokens_and_digest() -> None:
