@@ -217,3 +217,27 @@ def test_with_model_replaces_one_role() -> None:
     changed = with_model(config, "reviewer", ModelSettings(provider="openai", model="gpt-4o"))
     assert changed.for_role("reviewer").spec == "openai:gpt-4o"
     assert changed.for_role("coordinator") == config.for_role("coordinator")
+
+
+def test_every_environment_variable_read_is_documented() -> None:
+    import re
+
+    from swarm import config as module
+
+    root = Path(module.__file__).resolve().parents[1]
+    source = Path(module.__file__).read_text()
+    read = set(re.findall(r'"(SWARM_[A-Z_]+)"', source)) | {"SWARM_<ROLE>_MODEL", "SWARM_MODEL"}
+    readme = (root / "README.md").read_text()
+    for variable in read:
+        assert variable in module.ENV_VARIABLES, variable
+        assert variable in readme, variable
+    for prefix_var in ("SWARM_<ROLE>_PROVIDER", "SWARM_<ROLE>_BASE_URL"):
+        assert prefix_var in module.ENV_VARIABLES
+
+
+def test_overrides_apply_per_role_only_where_set() -> None:
+    env = {"ANTHROPIC_API_KEY": "k", "SWARM_COORDINATOR_MODEL": "claude-haiku-4-5"}
+    config = parse_config({}, env=env)
+    assert config.for_role("coordinator").spec == "anthropic:claude-haiku-4-5"
+    assert config.for_role("reviewer").spec == "anthropic:claude-opus-4-5"
+    assert config.env_overrides == ("SWARM_COORDINATOR_MODEL",)

@@ -8,6 +8,7 @@ import trio
 
 from swarm.models.retry import RetryPolicy
 from swarm.models.secret import Secret
+from swarm.models.sse import SseEvent
 from swarm.protocols import ChatMessage, ToolSpec
 
 pytestmark = pytest.mark.anyio
@@ -67,3 +68,19 @@ def fast() -> RetryPolicy:
 @pytest.fixture
 def key() -> Secret:
     return Secret(KEY, "ANTHROPIC_API_KEY")
+
+
+class Events:
+    """An async iterator over given SSE events (a class, so a consumer that
+    stops early leaves no half-run generator behind)."""
+
+    def __init__(self, events: list[SseEvent]) -> None:
+        self._events = list(events)
+
+    def __aiter__(self) -> Events:
+        return self
+
+    async def __anext__(self) -> SseEvent:
+        if not self._events:
+            raise StopAsyncIteration
+        return self._events.pop(0)

@@ -8,15 +8,16 @@ from typing import Any
 
 import pytest
 
-from swarm.models.anthropic import AnthropicBackend, encode_request
+from swarm.models.anthropic import AnthropicBackend, assemble_stream, decode_message, encode_request
 from swarm.models.backend import Request
 from swarm.models.chat import ChatModel
 from swarm.models.errors import MalformedResponse, ProviderError, ProviderUnavailable
-from swarm.models.retry import RetryPolicy
+from swarm.models.retry import RetryPolicy, Transient
 from swarm.models.secret import Secret
+from swarm.models.sse import SseEvent
 from swarm.protocols import ChatMessage, ToolCall
 from tests.swarm.models import anthropic_wire as aw
-from tests.swarm.models.conftest import CONVERSATION, GOOD_ARGS, KEY, READ, REWRITE, TOOLS, SleepLog
+from tests.swarm.models.conftest import CONVERSATION, GOOD_ARGS, KEY, READ, REWRITE, TOOLS, Events, SleepLog
 from tests.swarm.models.loopback import Action, Drop, Hang, Received, Respond, Stream, serve
 
 pytestmark = pytest.mark.anyio
@@ -276,3 +277,108 @@ async def test_repair_round_goes_over_the_wire_as_tool_results(fast, key) -> Non
     result = second[-1]["content"][0]
     assert result["type"] == "tool_result" and result["tool_use_id"] == "toolu_1"
     assert "'new_source' is a required property" in result["content"]
+
+
+def events(*items: tuple[str, dict]) -> Events:
+    return Events([SseEvent(name, json.dumps(data)) for name, data in items])
+
+
+def start(**usage: int) -> tuple[str, dict]:
+    return "message_start", {"type": "message_start", "message": {**aw.message(), "content": [],
+                                                                   "usage": {"input_tokens": 5, **usage}}}
+
+
+def block(index: int, content_block: dict) -> tuple[str, dict]:
+    return "content_block_start", {"type": "content_block_start", "index": index, "content_block": content_block}
+
+
+def delta(index: int, **d: Any) -> tuple[str, dict]:
+    return "content_block_delta", {"type": "content_block_delta", "index": index, "delta": d}
+
+
+def stop(index: int) -> tuple[str, dict]:
+    return "content_block_stop", {"type": "content_block_stop", "index": index}
+
+
+END = ("message_stop", {"type": "message_stop"})
+
+
+async def test_assemble_ignores_pings_and_thinking_and_keeps_usage_updates() -> None:
+    body = await assemble_stream(events(
+        ("ping", {"type": "ping"}), start(), ("ping", {"type": "ping"}),
+        block(0, {"type": "thinking", "thinking": ""}), delta(0, type="thinking_delta", thinking="hmm"), stop(0),
+        block(1, {"type": "text", "text": ""}), delta(1, type="text_delta", text="Hi "),
+        delta(1, type="text_delta", text="there"), stop(1),
+        ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                           "usage": {"output_tokens": 9, "input_tokens": None}}),
+        END,
+    ))
+    reply = decode_message(body, attempts=1)
+    assert reply.text == "Hi there" and reply.stop_reason == "end_turn"
+    assert (reply.input_tokens, reply.output_tokens) == (5, 9)
+
+
+async def test_a_tool_input_that_does_not_parse_becomes_a_repairable_call() -> None:
+    body = await assemble_stream(events(
+        start(), block(0, {"type": "tool_use", "id": "t1", "name": "rewrite_symbol", "input": {}}),
+        delta(0, type="input_json_delta", partial_json='{"symbol": "a", "new_sou'), stop(0),
+        ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "max_tokens"}, "usage": {"output_tokens": 64}}),
+        END,
+    ))
+    (call,) = decode_message(body, attempts=1).tool_calls
+    assert call.arguments is None and call.raw == '{"symbol": "a", "new_sou'
+    assert call.error is not None and call.error.startswith("the arguments are not valid JSON")
+
+
+async def test_an_empty_tool_input_is_an_empty_object() -> None:
+    body = await assemble_stream(events(
+        start(), block(0, {"type": "tool_use", "id": "t1", "name": "list", "input": {}}), stop(0), END))
+    assert decode_message(body, attempts=1).tool_calls[0].arguments == {}
+
+
+async def test_broken_streams_are_transient_or_malformed() -> None:
+    with pytest.raises(Transient, match="ended before message_stop"):
+        await assemble_stream(events(start(), block(0, {"type": "text", "text": ""})))
+    with pytest.raises(MalformedResponse, match="delta for unknown content block 3"):
+        await assemble_stream(events(start(), delta(3, type="text_delta", text="x")))
+
+    with pytest.raises(MalformedResponse, match="stream event 'message_start' is not JSON"):
+        await assemble_stream(Events([SseEvent("message_start", "{not json")]))
+
+
+async def test_a_malformed_body_echoing_the_key_is_redacted(fast, key) -> None:
+    async with serve(lambda r: Respond(200, {"oops": r.headers["x-api-key"]})) as server:
+        async with model(server.url, key, fast) as m:
+            with pytest.raises(MalformedResponse) as caught:
+                await m.complete(CONVERSATION)
+    assert KEY not in str(caught.value) and "[redacted]" in str(caught.value)
+
+
+def test_the_backend_shows_where_it_points_never_the_key(key) -> None:
+    backend = AnthropicBackend(model="claude-opus-4-5", key=key, base_url="http://127.0.0.1:1")
+    assert repr(backend) == "AnthropicBackend(anthropic:claude-opus-4-5 at http://127.0.0.1:1)"
+    assert backend.auth_headers("k") == {"x-api-key": "k"}
+    bearer = AnthropicBackend(model="m", key=key, base_url="http://127.0.0.1:1", bearer=True)
+    assert bearer.auth_headers("k") == {"x-api-key": "k", "authorization": "Bearer k"}
+
+
+async def test_a_streamed_malformed_call_is_repaired_over_a_second_stream(fast, key) -> None:
+    bad = aw.message(aw.tool_use("toolu_a", "rewrite_symbol", {"symbol": "only"}))
+    good = aw.message(aw.tool_use("toolu_b", "rewrite_symbol", GOOD_ARGS))
+    async with serve(strict(aw.streamed(bad), aw.streamed(good))) as server:
+        async with model(server.url, key, fast, stream=True) as m:
+            completion = await m.complete(CONVERSATION, tools=TOOLS, tool_choice="rewrite_symbol")
+    assert completion.repairs == 1 and completion.message.tool_calls[0].id == "toolu_b"
+    assert server.received[1].json()["tool_choice"] == {"type": "tool", "name": "rewrite_symbol"}
+    assert server.connections == 1  # both streams were read to the end: the connection was reused
+
+
+async def test_retry_after_as_an_http_date_is_honoured(fast, key, sleeps) -> None:
+    import email.utils
+    import time
+
+    when = email.utils.formatdate(time.time() + 30, usegmt=True)
+    async with serve(strict(aw.error(503, "overloaded_error", "busy", {"retry-after": when}), aw.ok(aw.text("ok")))) as server:
+        async with model(server.url, key, fast, sleeps=sleeps) as m:
+            await m.complete(CONVERSATION)
+    assert 25 <= sleeps.delays[0] <= 33

@@ -66,3 +66,28 @@ def test_the_first_limit_reached_is_reported() -> None:
     assert exceeded_limit(Budget(steps=1, tokens=1), Spend(steps=1, input_tokens=5)) == ("steps", 1, 1)
     assert exceeded_limit(Budget(steps=2, tokens=1), Spend(steps=1, input_tokens=5)) == ("tokens", 5, 1)
     assert exceeded_limit(Budget(steps=2), Spend(steps=1)) is None
+
+
+def test_a_shared_tracker_stops_a_conversation_at_its_token_limit(tmp_path) -> None:
+    import trio
+
+    from swarm.config import ModelSettings
+    from swarm.models.chat import ChatModel
+    from swarm.models.scripted import build
+    from swarm.protocols import ChatMessage
+
+    script = tmp_path / "s.toml"
+    script.write_text('[[reply]]\ntext = "more"\nrepeat = true\nusage = { input_tokens = 300, output_tokens = 50 }\n')
+    tracker = SpendTracker(Budget(tokens=1000))
+
+    async def converse() -> int:
+        model = ChatModel(build(ModelSettings(provider="scripted", model=str(script)), None), role="coordinator",
+                          tracker=tracker)
+        turns = 0
+        with pytest.raises(BudgetExceeded, match="tokens used 1050 of 1000"):
+            while True:
+                await model.complete([ChatMessage("user", "go on")])
+                turns += 1
+        return turns
+
+    assert trio.run(converse) == 3 and tracker.spend.steps == 3

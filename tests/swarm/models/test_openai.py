@@ -11,12 +11,13 @@ import pytest
 from swarm.models.backend import Request
 from swarm.models.chat import ChatModel
 from swarm.models.errors import MalformedResponse, ProviderError, ProviderUnavailable
-from swarm.models.openai import OPENAI, OpenAIBackend, encode_request
-from swarm.models.retry import RetryPolicy
+from swarm.models.openai import OPENAI, OpenAIBackend, assemble_stream, decode_completion, encode_request
+from swarm.models.retry import RetryPolicy, Transient
 from swarm.models.secret import Secret
+from swarm.models.sse import SseEvent
 from swarm.protocols import ChatMessage, ToolCall
 from tests.swarm.models import openai_wire as ow
-from tests.swarm.models.conftest import CONVERSATION, GOOD_ARGS, KEY, REWRITE, TOOLS, SleepLog
+from tests.swarm.models.conftest import CONVERSATION, GOOD_ARGS, KEY, REWRITE, TOOLS, Events, SleepLog
 from tests.swarm.models.loopback import Action, Received, Respond, Stream, serve
 
 pytestmark = pytest.mark.anyio
@@ -199,3 +200,55 @@ async def test_many_agents_share_one_model_concurrently(fast) -> None:
     assert answers == {f"mod.py::f{n}": f"answer to q{n}" for n in range(24)}
     assert sorted(r.agent for r in records) == sorted(f"mod.py::f{n}" for n in range(24))
     assert server.connections <= 12  # the second wave reused the first wave's pooled connections
+
+
+def chunks(*items: Any) -> Events:
+    return Events([SseEvent("message", item if isinstance(item, str) else json.dumps(item)) for item in items])
+
+
+def piece(**delta: Any) -> dict[str, Any]:
+    return {"model": "m", "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+
+
+async def test_interleaved_tool_call_fragments_are_joined_by_index() -> None:
+    body = await assemble_stream(chunks(
+        piece(role="assistant", content=None),
+        piece(tool_calls=[{"index": 0, "id": "a", "type": "function", "function": {"name": "read_symbol", "arguments": ""}}]),
+        piece(tool_calls=[{"index": 1, "id": "b", "type": "function", "function": {"name": "read_symbol", "arguments": '{"sy'}}]),
+        piece(tool_calls=[{"index": 0, "function": {"name": "read_symbol", "arguments": '{"symbol": "x"}'}}]),
+        piece(tool_calls=[{"index": 1, "function": {"arguments": 'mbol": "y"}'}}]),
+        {"model": "m", "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]},
+        "[DONE]",
+    ))
+    reply = decode_completion(body, OPENAI, request(*CONVERSATION), attempts=1)
+    assert [(c.id, c.name, c.arguments) for c in reply.tool_calls] == [
+        ("a", "read_symbol", {"symbol": "x"}), ("b", "read_symbol", {"symbol": "y"})]
+    assert reply.input_tokens is None  # no usage chunk: unknown, not zero
+
+
+async def test_a_stream_without_done_is_complete_if_it_finished() -> None:
+    body = await assemble_stream(chunks(piece(content="hi"),
+                                        {"model": "m", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}))
+    assert decode_completion(body, OPENAI, request(*CONVERSATION), attempts=1).text == "hi"
+    with pytest.raises(Transient, match="ended before \\[DONE\\]"):
+        await assemble_stream(chunks(piece(content="hi")))
+    with pytest.raises(MalformedResponse, match="stream chunk is not JSON"):
+        await assemble_stream(chunks("{oops"))
+
+
+def test_odd_completion_shapes() -> None:
+    bad_call = {"choices": [{"message": {"role": "assistant", "tool_calls": [{"type": "custom"}]}}]}
+    with pytest.raises(MalformedResponse, match="tool call 0 is not a function call"):
+        decode_completion(bad_call, OPENAI, request(*CONVERSATION), attempts=1)
+    with pytest.raises(MalformedResponse, match="chat completion without a message"):
+        decode_completion({"choices": [{"delta": {}}]}, OPENAI, request(*CONVERSATION), attempts=1)
+    parts = {"choices": [{"message": {"role": "assistant", "content": [{"type": "text", "text": "x"}]},
+                          "finish_reason": "weird"}]}
+    reply = decode_completion(parts, OPENAI, request(*CONVERSATION), attempts=1)
+    assert reply.text == '[{"type": "text", "text": "x"}]' and reply.stop_reason == "other"
+
+
+def test_text_tool_calls_are_only_read_for_compatible_servers() -> None:
+    text = '```json\n{"name": "read_symbol", "arguments": {"symbol": "a"}}\n```'
+    body = ow.completion(text)
+    assert decode_completion(body, OPENAI, request(*CONVERSATION), attempts=1).tool_calls == ()

@@ -111,3 +111,17 @@ def test_base_url_is_required() -> None:
 def test_the_dialect_switches_on_the_quirks() -> None:
     assert COMPATIBLE.max_tokens_field == "max_tokens"
     assert COMPATIBLE.force_by_filtering and COMPATIBLE.text_tool_calls
+
+
+async def test_a_malformed_llama_cpp_call_is_repaired_with_valid_history() -> None:
+    bad = ow.completion("", ow.tool_call("k1", "rewrite_symbol", '{"symbol": "x", "new_source": '))
+    good = ow.completion("", ow.tool_call("k2", "rewrite_symbol", GOOD_ARGS))
+    async with serve(llama_server(Respond(200, bad), Respond(200, good))) as server:
+        async with ChatModel(build(settings(server.url), None), role="symbol_agent") as m:
+            completion = await m.complete(CONVERSATION, tools=TOOLS)
+    assert completion.repairs == 1 and completion.message.tool_calls[0].id == "k2"
+    history = server.received[1].json()["messages"]
+    # The invalid arguments go back as {} (templates parse them), the raw text in the error.
+    assert history[-2]["tool_calls"][0]["function"]["arguments"] == "{}"
+    assert history[-1]["role"] == "tool" and history[-1]["tool_call_id"] == "k1"
+    assert 'Your arguments were: {"symbol": "x", "new_source": ' in history[-1]["content"]
