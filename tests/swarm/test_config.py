@@ -241,3 +241,20 @@ def test_overrides_apply_per_role_only_where_set() -> None:
     assert config.for_role("coordinator").spec == "anthropic:claude-haiku-4-5"
     assert config.for_role("reviewer").spec == "anthropic:claude-opus-4-5"
     assert config.env_overrides == ("SWARM_COORDINATOR_MODEL",)
+
+
+def test_the_user_config_lives_in_the_platform_config_dir(tmp_path: Path, monkeypatch) -> None:
+    from swarm.config import user_config_path
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    assert user_config_path() == tmp_path / "xdg" / "symbol-swarm" / "swarm.toml"
+    write(user_config_path(), '[models]\nprovider = "openai"\n')
+    config = load_config(repo=tmp_path / "repo", env={"OPENAI_API_KEY": "k"})
+    assert config.source == user_config_path() and config.for_role("reviewer").spec == "openai:gpt-4.1"
+
+
+def test_a_file_that_is_not_utf8_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "swarm.toml"
+    path.write_bytes(b"[models]\nmodel = '\xff\xfe'\n")
+    with pytest.raises(ConfigError, match="not UTF-8 text"):
+        load_config(path, env={})

@@ -81,3 +81,14 @@ async def test_a_4xx_is_final_and_a_drop_is_transient() -> None:
             await point.post_json("a", {})
         await point.aclose()
     assert caught.value.status == 422 and len(sleeps.delays) == 1
+
+
+async def test_timeouts_and_conflicts_are_retried_like_server_errors() -> None:
+    sleeps = SleepLog()
+    answers = replies(Respond(408, {"error": "request timeout"}), Respond(409, {"error": "conflict"}),
+                      Respond(200, {"ok": True}))
+    async with serve(answers) as server:
+        point = endpoint(server.url, key=Secret("k" * 30, "K"), sleeps=sleeps)
+        assert await point.post_json("a", {}) == ({"ok": True}, 3)
+        await point.aclose()
+    assert len(sleeps.delays) == 2

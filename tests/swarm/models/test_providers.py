@@ -93,3 +93,10 @@ async def test_model_for_wires_settings_prices_tracker_and_observers() -> None:
     assert body["temperature"] == 0.1 and body["max_tokens"] == 300
     assert completion.usage.cost_usd == 1.0 and tracker.spend.cost_usd == 1.0
     assert records[0].agent == "a.py::f" and records[0].cost_usd == 1.0
+
+
+async def test_model_for_reads_os_environ_by_default(monkeypatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    async with model_for("coordinator", config(provider="anthropic")) as m:
+        assert isinstance(m.backend, AnthropicBackend)
+        assert m.backend.endpoint.redact(f"echo {KEY}") == "echo [redacted]"

@@ -215,3 +215,31 @@ async def test_the_documented_example_script_loads_and_plays(tmp_path: Path) -> 
     reviewer = model(path, "reviewer")
     verdict = await reviewer.complete([ChatMessage("user", "Approve or reject this proposal.")])
     assert verdict.usage.input_tokens == 900 and verdict.message.content.startswith("Approved")
+
+
+async def test_valid_arguments_json_is_parsed_like_arguments(tmp_path: Path) -> None:
+    path = write(tmp_path, '''
+        [[reply]]
+        [[reply.tool_calls]]
+        name = "read_symbol"
+        arguments_json = '{"symbol": "a.py::f"}'
+    ''')
+    completion = await model(path, "coordinator").complete(CONVERSATION, tools=TOOLS)
+    assert completion.message.tool_calls[0].arguments == {"symbol": "a.py::f"}
+    assert completion.message.tool_calls[0].id == "call_scripted_1"
+
+
+def test_the_recorder_keeps_only_successful_calls() -> None:
+    from swarm.protocols import CallRecord
+
+    def record(ok: bool, text: str) -> CallRecord:
+        reply = ChatMessage("assistant", text) if ok else None
+        return CallRecord("reviewer", None, "m", "p", 1, 1, None, 0.1, ok, None if ok else "ProviderUnavailable",
+                          None, "d", 1, 0, "end_turn" if ok else None, reply, 0.0)
+
+    recorder = ScriptRecorder()
+    for ok, text in ((True, "first"), (False, ""), (True, "")):
+        recorder(record(ok, text))
+    script = recorder.to_script()
+    assert [(r["turn"], r["text"]) for r in script["reply"]] == [(1, "first"), (2, "")]
+    assert "description" not in script and "agent" not in script["reply"][0]
