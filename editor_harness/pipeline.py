@@ -36,6 +36,7 @@ from editor_harness.run_tests import run_tests
 from editor_harness.selection import select_tests
 from editor_harness.testrun import Outcome, TestRun
 from editor_harness.workspace import Workspace
+from symbols.errors import SymbolsError
 
 Keep = Literal["always", "passed", "never"]
 DEFAULT_TEST_TIMEOUT_S = 300.0
@@ -258,6 +259,9 @@ class CheckPipeline:
                 edit = apply()
             except HarnessError as exc:
                 return self._refused(symbol_id, path, base_version, exc, started)
+            except (SymbolsError, OSError) as exc:
+                # Not a verdict on the text: the file could not be read, indexed or written.
+                return self._refused(symbol_id, path, base_version, exc, started, StageStatus.ERROR)
             syntax = Stage("syntax", StageStatus.PASSED, time.perf_counter() - step, _syntax_summary(edit))
             diagnostics, delta = await self._diagnostics(edit, before_text)
         tests_stage, run, selected, regressions, fixes = await self._tests(edit, tests)
@@ -283,7 +287,15 @@ class CheckPipeline:
             applied = not await self._undo(edit)
         return _finished(report, applied, started)
 
-    def _refused(self, symbol_id: str, path: str, base_version: int | None, exc: HarnessError, started: float) -> CheckReport:
+    def _refused(
+        self,
+        symbol_id: str,
+        path: str,
+        base_version: int | None,
+        exc: Exception,
+        started: float,
+        status: StageStatus = StageStatus.FAILED,
+    ) -> CheckReport:
         elapsed = time.perf_counter() - started
         return CheckReport(
             symbol_id=symbol_id,
@@ -291,7 +303,7 @@ class CheckPipeline:
             base_version=base_version,
             new_version=None,
             applied=False,
-            syntax=Stage("syntax", StageStatus.FAILED, elapsed, f"{type(exc).__name__}: {exc}"),
+            syntax=Stage("syntax", status, elapsed, f"{type(exc).__name__}: {exc}"),
             diagnostics=_skipped("diagnostics", "skipped: the edit was refused"),
             tests=_skipped("tests", "skipped: the edit was refused"),
             elapsed_s=elapsed,

@@ -211,3 +211,23 @@ def test_pipeline_without_services_reports_skips(python_repo: Path) -> None:
     pipeline = CheckPipeline(Workspace.open(python_repo), run_selected_tests=False)
     report = trio.run(pipeline.rewrite_and_check, APPLIES_TO, FIX, 1)
     assert _statuses(report) == ("passed", "skipped", "skipped") and report.ok
+
+
+def test_unwritable_file_is_an_error_stage_not_a_crash(python_repo: Path) -> None:
+    if os.geteuid() == 0:
+        # root writes through any mode bits: make the directory immutable another way
+        target = python_repo / "shop" / "discounts.py"
+        pipeline = CheckPipeline(Workspace.open(python_repo), run_selected_tests=False)
+        view = pipeline.workspace.read_symbol(APPLIES_TO)
+        target.unlink()
+        target.mkdir()  # the path now names a directory: reading it fails with an OSError
+        report = trio.run(pipeline.rewrite_and_check, APPLIES_TO, FIX, view.version)
+    else:
+        (python_repo / "shop").chmod(0o555)
+        try:
+            pipeline = CheckPipeline(Workspace.open(python_repo), run_selected_tests=False)
+            report = trio.run(pipeline.rewrite_and_check, APPLIES_TO, FIX, 1)
+        finally:
+            (python_repo / "shop").chmod(0o755)
+    assert report.syntax.status in (StageStatus.ERROR, StageStatus.FAILED)
+    assert not report.applied and not report.ok
