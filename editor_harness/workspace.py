@@ -563,7 +563,7 @@ class Workspace:
         if edit.op is EditOp.INSERT:
             inverse = self.delete_symbol(edit.symbol_id)
         elif edit.op is EditOp.RENAME and edit.previous_id is not None:
-            inverse = self.rename_symbol(edit.symbol_id, split_id(edit.previous_id)[1].split(".")[-1].split("::")[-1])
+            inverse = self.rename_symbol(edit.symbol_id, _last_name(edit.previous_id))
         else:
             inverse = self.rewrite_symbol(edit.symbol_id, edit.before, state.version)
         # Relabel: the inverse operation is recorded as the undo of `edit`.
@@ -571,6 +571,27 @@ class Workspace:
         self._edits[-1] = relabelled
         self._undo.pop()
         return relabelled
+
+    def replay(self, edit: Edit) -> Edit:
+        """Apply a recorded Edit again (e.g. from a run log, on a fresh checkout).
+
+        Every operation goes through its usual checks; the returned Edit's
+        `after` equals the recorded one when the replay reproduced it. An
+        UNDO replays as `undo` of the same symbol, so a log replays in order.
+        """
+        if edit.op is EditOp.REWRITE:
+            return self.rewrite_symbol(edit.symbol_id, edit.after, None)
+        if edit.op is EditOp.INSERT:
+            if edit.parent_id is None:
+                raise EditConflict(f"edit #{edit.seq} is an insert without a parent id; it cannot be replayed")
+            return self.insert_symbol(edit.parent_id, edit.after, edit.after_id)
+        if edit.op is EditOp.DELETE:
+            return self.delete_symbol(edit.symbol_id)
+        if edit.op is EditOp.RENAME:
+            if edit.previous_id is None:
+                raise EditConflict(f"edit #{edit.seq} is a rename without its old id; it cannot be replayed")
+            return self.rename_symbol(edit.previous_id, _last_name(edit.symbol_id))
+        return self.undo(edit.symbol_id)
 
     # ----------------------------------------------------------------- patch
 
@@ -593,6 +614,11 @@ class Workspace:
                 executable = os.access(self.root / rel, os.X_OK)
                 changes.append((rel, state.original, state.source, executable))
         return unified_diff(changes)
+
+
+def _last_name(symbol_id: str) -> str:
+    """`a.py::A.f` -> `f`; `lib.rs::T::f` -> `f`; a `#2` duplicate suffix dropped."""
+    return re.split(r"\.|::", split_id(symbol_id)[1])[-1].split("#")[0]
 
 
 def _snippet(source: bytes, symbol: Symbol) -> bytes:

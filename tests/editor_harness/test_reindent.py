@@ -60,11 +60,21 @@ def test_newline_detection_and_leading_whitespace() -> None:
 
 
 @given(
-    body=st.lists(st.sampled_from(["x = 1", "if x:", "    y = 2", "", "return x", "# note"]), max_size=8),
+    body=st.lists(st.sampled_from(["x = 1", "if x:\n    y = 2", "", "return x", "# note"]), max_size=8),
     depth=st.integers(min_value=0, max_value=3),
 )
 def test_reindent_round_trips_between_columns(body: list[str], depth: int) -> None:
-    text = "\n".join(["def f(x):", *("    " + line if line else "" for line in body), "    pass"])
+    statements = "\n".join(body).split("\n")
+    text = "\n".join(["def f(x):", *("    " + line if line else "" for line in statements), "    pass"])
     moved = reindent(text, "    " * depth, PYTHON)
     assert reindent(moved, "", PYTHON) == reindent(text, "", PYTHON)
     assert all(not line or line.startswith("    " * depth) for line in moved.split("\n"))
+    compile(moved.strip() if depth else moved, "<t>", "exec")  # still valid where it lands
+
+
+def test_text_as_read_symbol_gives_it_keeps_its_columns() -> None:
+    # First line cut at the symbol's start, the rest at their file columns.
+    read = "@property\n    def f(self):\n        return 1"
+    assert reindent(read, "    ", PYTHON) == "    @property\n    def f(self):\n        return 1"
+    # A body not under the target indent is a block at column 0, moved as a whole.
+    assert reindent("def f(self):\n  return 1", "    ", PYTHON) == "    def f(self):\n      return 1"

@@ -586,3 +586,32 @@ def test_search_in_files_the_index_does_not_cover(ws: Workspace) -> None:
     hits = ws.search("testpaths", paths=["pyproject.toml"])
     assert [(h.path, h.line, h.symbol_id) for h in hits] == [("pyproject.toml", 7, "pyproject.toml::<module>")]
     assert ws.changed_paths() == () and ws.search("nothing-like-this-anywhere") == ()
+
+
+def test_recorded_edits_replay_to_the_same_patch(python_repo: Path, tmp_path: Path) -> None:
+    import json
+
+    from tests.conftest import make_repo
+
+    ws = Workspace.open(python_repo)
+    ws.rewrite_symbol(APPLIES_TO, FIXED_APPLIES_TO, 1)
+    ws.insert_symbol("shop/discounts.py::BulkDiscount", "def describe(self) -> str:\n    return 'bulk'")
+    ws.rename_symbol("shop/discounts.py::PercentOff", "Coupon")
+    ws.delete_symbol("shop/money.py::Money.__str__")
+    ws.rewrite_symbol("shop/discounts.py::parse_coupon", "def parse_coupon(code: str) -> Coupon:\n    return Coupon(10)", None)
+    ws.undo("shop/discounts.py::parse_coupon")
+    log = [json.dumps(e.to_json()) for e in ws.edits()]
+
+    fresh = Workspace.open(make_repo(tmp_path / "again", "python_shop"))
+    replayed = [fresh.replay(Edit.from_json(json.loads(line))) for line in log]
+    assert [e.after for e in replayed] == [e.after for e in ws.edits()]
+    assert fresh.diff() == ws.diff()
+
+
+def test_sending_back_what_was_read_changes_nothing(ws: Workspace, python_repo: Path) -> None:
+    before = read(python_repo, "shop/cart.py")
+    for symbol in ws.outline("shop/cart.py")[1:]:
+        view = ws.read_symbol(symbol.id)
+        ws.rewrite_symbol(symbol.id, view.text, view.version)
+    assert read(python_repo, "shop/cart.py") == before
+    assert ws.diff() == ""
