@@ -615,3 +615,14 @@ def test_sending_back_what_was_read_changes_nothing(ws: Workspace, python_repo: 
         ws.rewrite_symbol(symbol.id, view.text, view.version)
     assert read(python_repo, "shop/cart.py") == before
     assert ws.diff() == ""
+
+
+def test_read_modify_write_touches_only_the_changed_line(rws: Workspace, ws: Workspace) -> None:
+    transfer = rws.read_symbol("src/ledger.rs::Ledger::transfer")
+    rws.rewrite_symbol(transfer.symbol_id, transfer.text.replace("balance <= amount", "balance < amount"), transfer.version)
+    changed = [line for line in rws.diff().splitlines() if line.startswith(("+ ", "- ", "+\t", "-\t", "+    ", "-    "))]
+    assert changed == ["-        if balance <= amount {", "+        if balance < amount {"]
+    add = ws.read_symbol("shop/cart.py::Cart.add")
+    ws.rewrite_symbol(add.symbol_id, add.text.replace("quantity <= 0", "quantity < 1"), add.version)
+    changed = [line for line in ws.diff().splitlines() if line.startswith(("+ ", "- "))]
+    assert changed == ["-        if quantity <= 0:", "+        if quantity < 1:"]
