@@ -185,7 +185,7 @@ def bench_tests(runs: int) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.harness", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.harness", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--mirrors", type=Path, default=Path("/work/mirrors"))
     parser.add_argument("--repo", default="pallets/flask", help="owner/name of a mirrored Python project")
     parser.add_argument("--rewrites", type=int, default=60)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -174,7 +175,7 @@ def test_selection_arguments() -> None:
 
 
 def test_repo_virtualenv_is_preferred(tmp_path: Path) -> None:
-    assert default_python(tmp_path) == os.sys.executable
+    assert default_python(tmp_path) == sys.executable
     venv_python = tmp_path / ".venv" / "bin" / "python"
     venv_python.parent.mkdir(parents=True)
     venv_python.write_text("")
