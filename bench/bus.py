@@ -89,14 +89,17 @@ async def exchange(
     return ex
 
 
+def _setup(mode: str, tmp: str) -> tuple[RunLog | None, str, WriterMode]:
+    """The run log (none for the in-memory baseline), run id and writer of one mode."""
+    if mode == "memory":
+        return None, "bench", "inline"
+    log = RunLog.open(Path(tmp) / "runs.sqlite3", redactor=Redactor.from_environ())
+    return log, log.create_run(repo=tmp, issue_text="bench.bus"), "thread" if mode == "thread" else "inline"
+
+
 def run_once(mode: str, agents: int, messages: int, window: int, mailbox: int, seed: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-bus-") as tmp:
-        log: RunLog | None = None
-        run_id = "bench"
-        if mode != "memory":
-            log = RunLog.open(Path(tmp) / "runs.sqlite3", redactor=Redactor.from_environ())
-            run_id = log.create_run(repo=tmp, issue_text="bench.bus")
-        writer: WriterMode = "thread" if mode == "thread" else "inline"
+        log, run_id, writer = _setup(mode, tmp)
         result: dict[str, Any] = {}
 
         async def main() -> None:
@@ -131,6 +134,49 @@ def run_once(mode: str, agents: int, messages: int, window: int, mailbox: int, s
         return result
 
 
+@dataclass
+class Echo:
+    """One of two agents passing a single message back and forth: latency without queueing."""
+
+    address: str
+    peer: str
+    rounds: int
+    latencies: list[float]
+    done: trio.Event
+
+    async def handle(self, message: Message, bus: Bus) -> None:
+        self.latencies.append(time.perf_counter() - message.body["t"])
+        if len(self.latencies) >= self.rounds:
+            self.done.set()
+            return
+        await bus.send(MessageKind.ANSWER, self.address, self.peer, {"text": "ping", "t": time.perf_counter()})
+
+
+def unloaded_latency(mode: str, rounds: int) -> dict[str, float]:
+    """p50/p99 delivery latency, in microseconds, of one message at a time between two agents."""
+    with tempfile.TemporaryDirectory(prefix="bench-bus-") as tmp:
+        log, run_id, writer = _setup(mode, tmp)
+        latencies: list[float] = []
+        a, b = "pkg/a.py::A.ping", "pkg/b.py::B.pong"
+
+        async def main() -> None:
+            done = trio.Event()
+            async with open_bus(log, run_id, writer=writer) as bus:
+                bus.serve(Echo(a, b, rounds, latencies, done))
+                bus.serve(Echo(b, a, rounds, latencies, done))
+                await bus.send(MessageKind.ANSWER, a, b, {"text": "ping", "t": time.perf_counter()})
+                await done.wait()
+
+        trio.run(main)
+        if log is not None:
+            log.close()
+        lat = sorted(latencies)
+        return {
+            "p50_us": round(statistics.median(lat) * 1e6, 1),
+            "p99_us": round(lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1e6, 1),
+        }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bus", description=(__doc__ or "").strip().splitlines()[0])
     parser.add_argument("--agents", type=int, default=1000)
@@ -142,6 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--repeat", type=int, default=2, help="rounds (modes interleaved); the best round of each mode is kept"
     )
+    parser.add_argument("--latency-rounds", type=int, default=2000, help="messages in the unloaded latency test")
     args = parser.parse_args(argv)
     modes = args.modes.split(",")
     if "memory" not in modes:
@@ -154,6 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if m not in figures or got["msgs_per_s"] > figures[m]["msgs_per_s"]:
                 figures[m] = got
     base = figures["memory"]
+    quiet = {m: unloaded_latency(m, args.latency_rounds) for m in modes}
     out: dict[str, Any] = {
         "bench": "bus",
         "agents": args.agents,
@@ -162,6 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "mailbox": args.mailbox,
         "repeat": args.repeat,
         **{m: figures[m] for m in modes},
+        "unloaded_latency": quiet,
     }
     for m in modes:
         if m == "memory":
@@ -170,6 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         out[f"{m}_cpu_overhead"] = round(base["msgs_per_cpu_s"] / figures[m]["msgs_per_cpu_s"], 2)
         out[f"{m}_p99_ratio"] = round(figures[m]["p99_ms"] / max(base["p99_ms"], 1e-9), 2)
     if "inline" in figures:
+        out["unloaded_p99_ratio"] = round(quiet["inline"]["p99_us"] / max(quiet["memory"]["p99_us"], 1e-9), 2)
         out["goal_10k_per_s"] = figures["inline"]["msgs_per_s"] >= 10_000
         out["goal_overhead_le_2x"] = out["inline_overhead"] <= 2.0
     print(json.dumps(out))

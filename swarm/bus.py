@@ -608,14 +608,15 @@ class Bus:
         self.stats.largest_commit = max(self.stats.largest_commit, len(batch.messages))
 
     async def _close(self) -> None:
+        # Refuse new sends first, so agents that keep talking cannot hold the flush open.
+        self._closed = True
+        for box in self._boxes.values():
+            box._close()
         if self._log is not None and self._broken is None:
             with trio.CancelScope(shield=True):
                 while self._batch.messages and self._broken is None:
                     with contextlib.suppress(PersistenceFailed):
                         await self.flush()
-        self._closed = True
-        for box in self._boxes.values():
-            box._close()
 
 
 @asynccontextmanager

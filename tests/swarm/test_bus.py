@@ -571,3 +571,18 @@ async def test_bad_settings_are_refused(log: RunLog, run_id: str) -> None:
     async with open_bus(log, run_id) as bus:
         with pytest.raises(BusError, match="at least 1"):
             bus.register(A, mailbox_size=0)
+
+
+async def test_closing_while_agents_keep_talking_stores_what_was_sent_and_ends(log: RunLog, run_id: str) -> None:
+    pairs = [PingPong(A, B, 10**9), PingPong(B, A, 10**9)]
+    with trio.fail_after(LIMIT_S):
+        async with open_bus(log, run_id, mailbox_size=2) as bus:
+            for agent in pairs:
+                bus.serve(agent)
+            await bus.send("task", "coordinator", A, {"instruction": "talk forever"})
+            while pairs[0].answered < 20:
+                await trio.sleep(0.01)
+    sent = bus.stats.persisted
+    seqs = [m.seq for m in stored(log, run_id)]
+    assert seqs == list(range(1, sent + 1))
+    assert sent >= 40
