@@ -221,13 +221,22 @@ def message_line(message: Message, seq_of: Mapping[str, int]) -> str:
 def _message_cells(message: Message, seq_of: Mapping[str, int]) -> tuple[str, str, str, str, str]:
     notes = []
     if message.in_reply_to:
-        notes.append(f"re #{seq_of[message.in_reply_to]}" if message.in_reply_to in seq_of else "re ?")
+        ref = _seq(message.in_reply_to, seq_of, message.run_id)
+        notes.append(f"re #{ref}" if ref else "re ?")
     if message.attached_to:
-        ref = seq_of.get(message.attached_to)
+        ref = _seq(message.attached_to, seq_of, message.run_id)
         notes.append(f"same as #{ref}, not delivered" if ref else "deduplicated")
     summary = body_summary(message) + (f"  ({'; '.join(notes)})" if notes else "")
     route = f"{message.sender} -> {message.recipient}"
     return (clock(message.created_at), f"#{message.seq}", route, message.kind.value, summary)
+
+
+def _seq(message_id: str, seq_of: Mapping[str, int], run_id: str) -> int | None:
+    """The seq of a message of this run, also when it is not among those shown (`<run_id>/<seq>`)."""
+    if message_id in seq_of:
+        return seq_of[message_id]
+    run, _, seq = message_id.rpartition("/")
+    return int(seq) if run == run_id and seq.isdigit() else None
 
 
 def seq_index(messages: Iterable[Message]) -> dict[str, int]:

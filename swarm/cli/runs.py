@@ -1,7 +1,7 @@
 """`swarm runs` and `swarm show`: what the run log holds.
 
   swarm runs [--repo DIR] [--runlog FILE] [--limit N] [--json]
-  swarm show RUN [--repo DIR] [--runlog FILE] [--json] [--follow] [--no-patch]
+  swarm show RUN [--repo DIR] [--runlog FILE] [--json] [--follow] [--no-patch] [--tail N]
 
 RUN is a run id, a unique prefix of one, or `last`. Both read the log
 without writing to it and work while a run is in progress; `show --follow`
@@ -12,6 +12,7 @@ on a terminal and plain aligned text otherwise; `--json` is for scripts.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -34,6 +35,7 @@ def register(subparsers: Any) -> None:
     show.add_argument("--json", action="store_true", help="print everything recorded as one JSON object")
     show.add_argument("--follow", "-f", action="store_true", help="keep printing new messages until the run ends")
     show.add_argument("--no-patch", action="store_true", help="leave the final patch out")
+    show.add_argument("--tail", type=int, metavar="N", help="only the last N messages of the transcript")
     show.set_defaults(handler=_show)
 
 
@@ -93,6 +95,8 @@ def _show(args: argparse.Namespace) -> int:
             return _follow(log, run_id, args)
         snapshot = log.snapshot(run_id)
         status = observed_status(snapshot.run)
+    if args.tail is not None:
+        snapshot = dataclasses.replace(snapshot, messages=snapshot.messages[-args.tail :] if args.tail > 0 else ())
     _print_snapshot(snapshot, status, args)
     return 0
 

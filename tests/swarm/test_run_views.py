@@ -103,7 +103,9 @@ def test_message_line_names_the_reply_and_the_deduplication() -> None:
     line = message_line(_message(MessageKind.PROBE, {"question": "?"}, in_reply_to="r/1", attached_to="r/2"), seq_of)
     assert f"#3  coordinator -> {SYMBOL}  probe  ?  (re #1; same as #2, not delivered)" in line
     assert line.startswith(time.strftime("%H:%M:%S", time.localtime(1700000000.25)) + ".250")
-    assert "(re ?)" in message_line(_message(MessageKind.ANSWER, {"text": "x"}, in_reply_to="gone/9"), {})
+    assert "(re ?)" in message_line(_message(MessageKind.ANSWER, {"text": "x"}, in_reply_to="other-run/9"), {})
+    # A message left out of the view (swarm show --tail) is still named by its seq.
+    assert "(re #1)" in message_line(_message(MessageKind.ANSWER, {"text": "x"}, in_reply_to="r/1"), {})
 
 
 def test_spend_is_honest_about_unpriced_calls() -> None:

@@ -174,8 +174,11 @@ def test_show_prints_header_transcript_proposals_calls_and_patch(
     assert "reviewer  local:qwen  1 call  840 tok  unpriced  4.00s avg  1 failed" in out
     assert out.rstrip().endswith("+        return cart.count() >= self.threshold")
 
-    assert main(["show", "last", "--repo", str(python_repo), "--no-patch"]) == 0
-    assert "Patch" not in capsys.readouterr().out
+    assert main(["show", "last", "--repo", str(python_repo), "--no-patch", "--tail", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "Patch" not in out
+    transcript = out.split("Transcript\n")[1].split("\n\n")[0].splitlines()
+    assert len(transcript) == 2 and "#5" in transcript[0] and "(re #4)" in transcript[0]
 
 
 def test_show_json_holds_everything(
