@@ -40,7 +40,12 @@ def register(subparsers: Any) -> None:
 
 
 def _location(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--repo", type=Path, help="repository whose .swarm/runs.sqlite3 to read (default: the one around the current directory)")
+    parser.add_argument(
+        "--repo",
+        type=Path,
+        metavar="DIR",
+        help="repository whose .swarm/runs.sqlite3 to read (default: the one around the current directory)",
+    )
     parser.add_argument("--runlog", type=Path, metavar="FILE", help="read this run log instead (also: $SWARM_RUNLOG)")
 
 
