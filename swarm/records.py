@@ -7,14 +7,24 @@ on these and never on SQL rows.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any
 
 from swarm.messages import Message
+
+
+def _json_dict(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    return {k: (v.value if isinstance(v, Enum) else dict(v) if isinstance(v, Mapping) else v) for k, v in items}
+
+
+def as_json(record: Any) -> dict[str, Any]:
+    """A record as plain JSON data: enums as their values, nested records as objects."""
+    return dataclasses.asdict(record, dict_factory=_json_dict)
 
 
 class RunStatus(StrEnum):
@@ -70,13 +80,7 @@ class Spend:
     unpriced_calls: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "model_calls": self.model_calls,
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "cost_usd": self.cost_usd,
-            "unpriced_calls": self.unpriced_calls,
-        }
+        return as_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,23 +111,7 @@ class RunRecord:
         return ""
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "repo": self.repo,
-            "base_commit": self.base_commit,
-            "issue_text": self.issue_text,
-            "config": dict(self.config),
-            "status": self.status.value,
-            "reason": self.reason,
-            "started_at": self.started_at,
-            "ended_at": self.ended_at,
-            "patch": self.patch,
-            "spend": self.spend.to_json(),
-            "owner_pid": self.owner_pid,
-            "owner_host": self.owner_host,
-            "attempts": self.attempts,
-            "message_count": self.message_count,
-        }
+        return as_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,19 +129,7 @@ class Proposal:
     updated_at: float
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "run_id": self.run_id,
-            "symbol_id": self.symbol_id,
-            "base_version": self.base_version,
-            "new_source": self.new_source,
-            "rationale": self.rationale,
-            "status": self.status.value,
-            "author": self.author,
-            "message_id": self.message_id,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        }
+        return as_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,15 +145,7 @@ class CheckRecord:
     created_at: float
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "run_id": self.run_id,
-            "proposal_id": self.proposal_id,
-            "report": dict(self.report),
-            "passed": self.passed,
-            "message_id": self.message_id,
-            "created_at": self.created_at,
-        }
+        return as_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,16 +160,7 @@ class ApprovalRecord:
     decided_at: float
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "run_id": self.run_id,
-            "proposal_id": self.proposal_id,
-            "verdict": self.verdict.value,
-            "reason": self.reason,
-            "policy": self.policy,
-            "message_id": self.message_id,
-            "decided_at": self.decided_at,
-        }
+        return as_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,16 +186,7 @@ class AppliedEdit:
         return self.applied_at is not None
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "proposal_id": self.proposal_id,
-            "run_id": self.run_id,
-            "path": self.path,
-            "before_hash": self.before_hash,
-            "after_hash": self.after_hash,
-            "order": self.order,
-            "started_at": self.started_at,
-            "applied_at": self.applied_at,
-        }
+        return as_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,7 +244,7 @@ class Event:
     data: Mapping[str, Any]
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "run_id": self.run_id, "at": self.at, "kind": self.kind, "data": dict(self.data)}
+        return as_json(self)
 
 
 @dataclass(frozen=True, slots=True)

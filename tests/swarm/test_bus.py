@@ -586,3 +586,110 @@ async def test_closing_while_agents_keep_talking_stores_what_was_sent_and_ends(l
     seqs = [m.seq for m in stored(log, run_id)]
     assert seqs == list(range(1, sent + 1))
     assert sent >= 40
+
+
+# -- many senders, random schedules ------------------------------------------------
+
+
+async def test_many_senders_into_one_small_mailbox_lose_nothing(log: RunLog, run_id: str) -> None:
+    senders = [f"pkg/s{i}.py::f" for i in range(25)]
+    recorder = Recorder(B, answers=False)
+    with trio.fail_after(LIMIT_S):
+        async with open_bus(log, run_id, mailbox_size=1, max_pending=3) as bus:
+            bus.serve(recorder)
+
+            async def burst(sender: str) -> None:
+                for n in range(20):
+                    await bus.send("answer", sender, B, {"text": f"{sender} {n}"})
+
+            async with trio.open_nursery() as nursery:
+                for sender in senders:
+                    nursery.start_soon(burst, sender)
+            await bus.join()
+    assert len(recorder.got) == 500
+    for sender in senders:  # each sender's messages arrive in the order it sent them
+        assert [m.body["text"] for m in recorder.got if m.sender == sender] == [f"{sender} {n}" for n in range(20)]
+    assert sorted(m.seq for m in recorder.got) == list(range(1, 501))
+    assert [m.id for m in stored(log, run_id)] == sorted((m.id for m in recorder.got), key=lambda i: int(i.split("/")[1]))
+    assert bus.stats.commits > 1 and bus.stats.largest_commit <= 3
+
+
+def _random_exchange(seed: int, mailbox: int, writer: str, tmp: Path) -> None:
+    """Agents forward random messages to random peers for a few hops; check every invariant."""
+    import random
+
+    rng = random.Random(seed)
+    peers = [f"m{i}.py::f" for i in range(rng.randint(2, 6))]
+    got: dict[str, list[Message]] = {p: [] for p in peers}
+
+    @dataclass
+    class Hopper:
+        address: str
+
+        async def handle(self, message: Message, bus: Bus) -> None:
+            got[self.address].append(message)
+            hops = int(message.body["text"])
+            for _ in range(rng.randint(0, 2) if hops > 0 else 0):
+                await bus.send("answer", self.address, rng.choice(peers), {"text": str(hops - 1)})
+
+    with RunLog.open(tmp / f"r{seed}.sqlite3", redactor=Redactor()) as log:
+        run_id = log.create_run(repo=tmp, issue_text="random")
+
+        async def main() -> None:
+            with trio.fail_after(LIMIT_S):
+                async with open_bus(log, run_id, mailbox_size=mailbox, writer=writer) as bus:  # type: ignore[arg-type]
+                    for p in peers:
+                        bus.serve(Hopper(p))
+                    for _ in range(rng.randint(1, 8)):
+                        await bus.send("answer", "coordinator", rng.choice(peers), {"text": "4"})
+                    await bus.join()
+                    assert bus.stats.delivered == sum(len(v) for v in got.values())
+
+        trio.run(main)
+        log_view = log.transcript(run_id)
+    delivered = sorted((m for v in got.values() for m in v), key=lambda m: m.seq)
+    assert delivered == list(log_view)  # exactly what was stored was delivered, once each
+    assert [m.seq for m in log_view] == list(range(1, len(log_view) + 1))
+    for p in peers:
+        assert all(m.recipient == p for m in got[p])
+
+
+@pytest.mark.parametrize("writer", ["inline", "thread"])
+def test_random_exchanges_deliver_exactly_what_is_stored(tmp_path: Path, writer: str) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(seed=st.integers(0, 10**6), mailbox=st.integers(1, 4))
+    def check(seed: int, mailbox: int) -> None:
+        _random_exchange(seed, mailbox, writer, tmp_path)
+
+    check()
+
+
+async def test_accessors_and_nonblocking_receive(log: RunLog, run_id: str) -> None:
+    async with open_bus(log, run_id) as bus:
+        box = bus.register(B)
+        assert bus.mailbox(B) is box and bus.addresses == (B,) and bus.run_id == run_id and bus.persistent
+        with pytest.raises(UnknownRecipient):
+            bus.mailbox(A)
+        with pytest.raises(trio.WouldBlock):
+            box.receive_nowait()
+        await bus.send("answer", A, B, {"text": "x"})
+        await bus.flush()
+        assert box.receive_nowait().body == {"text": "x"}
+    with pytest.raises(trio.EndOfChannel):
+        box.receive_nowait()
+
+
+async def test_the_thread_writer_fails_the_run_like_the_inline_one(log: RunLog, run_id: str) -> None:
+    with trio.fail_after(LIMIT_S), pytest.raises(PersistenceFailed, match="FOREIGN KEY"):
+        async with open_bus(log, run_id, writer="thread") as bus:
+            bus.register(B)
+            other = sqlite3.connect(log.path)
+            other.execute("DELETE FROM events WHERE run_id = ?", (run_id,))
+            other.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+            other.commit()
+            other.close()
+            await bus.send("answer", A, B, {"text": "x"})
+            await trio.sleep_forever()

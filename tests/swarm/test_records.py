@@ -87,3 +87,19 @@ def test_issue_title_skips_blank_lines_and_heading_marks() -> None:
     assert run.issue_title == "Bulk discount off by one"
     assert run.to_json()["spend"]["unpriced_calls"] == 0
 
+
+
+def test_records_become_plain_json_with_enum_values() -> None:
+    run = RunRecord(
+        "r", "/repo", "abc", "issue", {"models": {"x": 1}}, RunStatus.GAVE_UP, "budget", 1.0, 2.0, None,
+        Spend(1, 2, 3, 0.5, 0), 42, "host", 2, 7,
+    )  # fmt: skip
+    data = run.to_json()
+    assert type(data["status"]) is str and data["status"] == "gave_up"
+    assert data["spend"] == {"model_calls": 1, "input_tokens": 2, "output_tokens": 3, "cost_usd": 0.5, "unpriced_calls": 0}
+    assert data["config"] == {"models": {"x": 1}} and data["config"] is not run.config
+    edit = _edit(b"a", b"b")
+    assert edit.to_json() == {
+        "proposal_id": "p1", "run_id": "r1", "path": "a.py", "before_hash": content_hash(b"a"),
+        "after_hash": content_hash(b"b"), "order": 1, "started_at": 0.0, "applied_at": None,
+    }  # fmt: skip

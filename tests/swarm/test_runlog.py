@@ -37,6 +37,7 @@ from swarm.runlog import (
     observed_status,
     runlog_path,
 )
+from swarm.runlog_schema import RunLogError
 from tests.conftest import git
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -582,3 +583,73 @@ def test_proposal_ids_are_scoped_to_their_run(log: RunLog, tmp_path: Path) -> No
     assert [a.run_id for a in log.approvals(first)] == [first] and log.approvals(second) == ()
     with pytest.raises(RunNotFound, match="no proposal 'p1' in run other"):
         log.proposal("other", "p1")
+
+
+# -- odds and ends -------------------------------------------------------------------
+
+
+def test_full_synchronous_mode_is_available_and_checked(tmp_path: Path) -> None:
+    with RunLog.open(tmp_path / "full.sqlite3", synchronous="full") as log:
+        run_id = log.create_run(repo=tmp_path, issue_text="durable")
+        assert log._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        with log.reopen() as second:
+            assert second.load_run(run_id).issue_text == "durable"
+            assert second._conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+    with pytest.raises(RunLogError, match="'normal' or 'full'"):
+        RunLog.open(tmp_path / "x.sqlite3", synchronous="off")  # type: ignore[arg-type]
+
+
+def test_unknown_runs_are_clear_errors_everywhere(log: RunLog) -> None:
+    with pytest.raises(RunNotFound):
+        log.transcript("ghost")
+    with pytest.raises(RunNotFound):
+        log.set_patch("ghost", "x")
+    with pytest.raises(RunNotFound):
+        log.resume_state("ghost")
+    with pytest.raises(RunLogWriteError, match="FOREIGN KEY"):
+        log.record_model_call("ghost", ModelCall("r", "p", "m", 1, 1, None, 0.1, True))
+    with pytest.raises(RunLogWriteError, match="FOREIGN KEY"):
+        log.record_event("ghost", "x")
+
+
+def test_finishing_without_a_patch_keeps_the_last_one(log: RunLog, tmp_path: Path) -> None:
+    run_id = log.create_run(repo=tmp_path, issue_text="x")
+    log.set_patch(run_id, "+a\n")
+    log.finish_run(run_id, "interrupted", "Ctrl-C")
+    run = log.load_run(run_id)
+    assert (run.patch, run.status, run.reason) == ("+a\n", RunStatus.INTERRUPTED, "Ctrl-C")
+    assert log.reopen_run(run_id).run.status is RunStatus.RUNNING
+
+
+def test_a_recorded_path_that_leaves_the_repo_is_refused_when_settling(log: RunLog, tmp_path: Path) -> None:
+    run_id = log.create_run(repo=tmp_path, issue_text="x")
+    _propose(log, run_id, "p1")
+    log.record_verdict(run_id, "p1", "approved", "ok", policy="auto")
+    log.begin_apply(run_id, "p1", "a.py", "sha256:0", "sha256:1")
+    # Only a hand-edited (or hostile) database can hold such a path: begin_apply refuses it.
+    log._conn.execute("UPDATE applied_edits SET path = '../../etc/passwd'")
+    with pytest.raises(PathOutsideRepo, match="leaves"):
+        log.settle_applies(run_id, tmp_path)
+
+
+def test_a_missing_file_settles_as_a_conflict_not_a_crash(log: RunLog, tmp_path: Path) -> None:
+    run_id = log.create_run(repo=tmp_path, issue_text="x")
+    _propose(log, run_id, "p1")
+    log.record_verdict(run_id, "p1", "approved", "ok", policy="auto")
+    log.begin_apply(run_id, "p1", "gone.py", content_hash(b"old"), content_hash(b"new"))
+    report = log.settle_applies(run_id, tmp_path)
+    assert [e.proposal_id for e in report.conflicts] == ["p1"]
+
+
+def test_messages_keep_replies_and_attachments(log: RunLog, tmp_path: Path) -> None:
+    run_id = log.create_run(repo=tmp_path, issue_text="x")
+    first, second = _messages(run_id, 1, 2)
+    attached = Message(
+        second.id, run_id, 2, MessageKind.PROBE, "human", SYMBOL, {"question": "question 1?"}, None, 1.0, first.id
+    )
+    reply = Message(
+        message_id(run_id, 3), run_id, 3, MessageKind.ANSWER, SYMBOL, "coordinator", {"text": "y"}, first.id, 2.0
+    )
+    log.append_messages([first, attached, reply])
+    assert log.transcript(run_id) == (first, attached, reply)
+    assert log.resume_state(run_id).open_requests == (attached,)

@@ -293,3 +293,14 @@ def test_follow_prints_messages_as_they_come_until_the_run_ends(tmp_path: Path, 
         assert "status    done (all steps taken)" in out
         assert out.count("step 0?") == 1  # the transcript is not printed twice
         assert out.rstrip().endswith("+b")
+
+
+def test_follow_on_an_ended_run_prints_it_once_and_returns(
+    python_repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SWARM_RUNLOG", raising=False)
+    run_id = record_run(python_repo)
+    assert main(["show", run_id, "--repo", str(python_repo), "--follow", "--no-patch"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("Free items counted?") == 1
+    assert "status    done (issue addressed)" in out and "Proposals" in out and "Patch" not in out
