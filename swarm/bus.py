@@ -6,7 +6,7 @@
         await bus.join()            # until no message is queued or being handled
 
 Every participant has an address (`swarm.messages`): a role or a symbol id.
-`serve(agent)` gives an `Agent` a mailbox and a task that hands it one
+`serve(agent)` gives an `Agent` (`swarm.protocols`) a mailbox and a task that hands it one
 message at a time; `register(address)` gives a bare mailbox to code that
 receives by itself. A message to an address nobody serves goes to the
 `spawn` function, which may create the agent (symbol agents are created
@@ -66,7 +66,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import trio
 
@@ -82,6 +82,7 @@ from swarm.messages import (
     normalize_question,
     parse_kind,
 )
+from swarm.protocols import Agent
 from swarm.runlog import RunLog
 from swarm.runlog_schema import RunLogError
 
@@ -108,15 +109,6 @@ class BusClosed(BusError):
 
 class PersistenceFailed(BusError):
     """The run log refused to store a message; it was not delivered."""
-
-
-class Agent(Protocol):
-    """A participant served by the bus: one message at a time, in arrival order."""
-
-    @property
-    def address(self) -> Address: ...
-
-    async def handle(self, message: Message, bus: Bus) -> None: ...
 
 
 Spawn = Callable[[Address], Agent | None]

@@ -16,6 +16,7 @@ from enum import Enum, StrEnum
 from typing import Any
 
 from swarm.messages import Message
+from swarm.protocols import CallRecord, ChatMessage
 
 
 def _json_dict(items: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -191,7 +192,11 @@ class AppliedEdit:
 
 @dataclass(frozen=True, slots=True)
 class ModelCall:
-    """One model call to record. `cost_usd` is None when the price is unknown (not 0)."""
+    """One model call to record. `cost_usd` is None when the price is unknown (not 0).
+
+    `reply` is the model's message as JSON (`chat_message_json`), kept so a
+    run can be re-driven from its recorded replies.
+    """
 
     role: str
     provider: str
@@ -204,6 +209,44 @@ class ModelCall:
     address: str | None = None
     error: str | None = None
     request_digest: str | None = None
+    error_kind: str | None = None
+    attempts: int = 1
+    repairs: int = 0
+    stop_reason: str | None = None
+    reply: Mapping[str, Any] | None = None
+    started_at: float | None = None
+
+
+def chat_message_json(message: ChatMessage) -> dict[str, Any]:
+    return {
+        "role": message.role,
+        "content": message.content,
+        "tool_calls": [{"id": c.id, "name": c.name, "arguments": dict(c.arguments)} for c in message.tool_calls],
+        "tool_call_id": message.tool_call_id,
+    }
+
+
+def model_call_from(record: CallRecord) -> ModelCall:
+    """What the run log keeps of a model layer `CallRecord` (`swarm.protocols`)."""
+    return ModelCall(
+        role=record.role,
+        provider=record.provider,
+        model=record.model,
+        input_tokens=record.input_tokens,
+        output_tokens=record.output_tokens,
+        cost_usd=record.cost_usd,
+        latency_s=record.latency_s,
+        ok=record.ok,
+        address=record.agent,
+        error=record.error,
+        request_digest=record.request_digest,
+        error_kind=record.error_kind,
+        attempts=record.attempts,
+        repairs=record.repairs,
+        stop_reason=record.stop_reason,
+        reply=chat_message_json(record.reply) if record.reply is not None else None,
+        started_at=record.started_at,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,23 +257,7 @@ class ModelCallRecord:
     created_at: float
 
     def to_json(self) -> dict[str, Any]:
-        c = self.call
-        return {
-            "id": self.id,
-            "run_id": self.run_id,
-            "role": c.role,
-            "address": c.address,
-            "provider": c.provider,
-            "model": c.model,
-            "input_tokens": c.input_tokens,
-            "output_tokens": c.output_tokens,
-            "cost_usd": c.cost_usd,
-            "latency_s": c.latency_s,
-            "ok": c.ok,
-            "error": c.error,
-            "request_digest": c.request_digest,
-            "created_at": self.created_at,
-        }
+        return {"id": self.id, "run_id": self.run_id, **as_json(self.call), "created_at": self.created_at}
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,7 +73,9 @@ from swarm.records import (
     Verdict,
     apply_outcome,
     content_hash,
+    model_call_from,
 )
+from swarm.protocols import CallRecord
 from swarm.redact import Redactor, scrub_config
 from swarm.runlog_schema import RunLogError, guarded, prepare
 
@@ -163,6 +165,17 @@ def _pid_alive(pid: int) -> bool:
     except OSError:
         return True
     return stat.rpartition(")")[2].split()[:1] != ["Z"]
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecorder:
+    """Records each model call of one run: pass it to the model layer as an observer."""
+
+    log: RunLog
+    run_id: str
+
+    def __call__(self, record: CallRecord) -> None:
+        self.log.record_model_call(self.run_id, model_call_from(record))
 
 
 @dataclass(frozen=True, slots=True)
@@ -669,8 +682,8 @@ class RunLog:
         with self._write() as db:
             cur = db.execute(
                 "INSERT INTO model_calls (run_id, role, address, provider, model, input_tokens, output_tokens,"
-                " cost_usd, latency_s, ok, error, request_digest, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " cost_usd, latency_s, ok, error, request_digest, error_kind, attempts, repairs, stop_reason,"
+                " reply_json, started_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     call.role,
@@ -684,6 +697,12 @@ class RunLog:
                     int(call.ok),
                     self._redact_opt(call.error),
                     call.request_digest,
+                    call.error_kind,
+                    call.attempts,
+                    call.repairs,
+                    call.stop_reason,
+                    None if call.reply is None else self._json(call.reply),
+                    call.started_at,
                     now,
                 ),
             )
@@ -694,6 +713,10 @@ class RunLog:
                 (call.input_tokens, call.output_tokens, call.cost_usd or 0.0, 0 if priced else 1, run_id),
             )
             return int(cur.lastrowid or 0)
+
+    def call_recorder(self, run_id: str) -> CallRecorder:
+        """A `CallObserver` (swarm.protocols) for the model layer: records every call of this run."""
+        return CallRecorder(self, run_id)
 
     def model_calls(self, run_id: str) -> tuple[ModelCallRecord, ...]:
         rows = self._conn.execute(_MODEL_CALL_SELECT + " WHERE run_id = ? ORDER BY id", (run_id,))
@@ -812,7 +835,8 @@ _APPLIED_SELECT = (
 )
 _MODEL_CALL_SELECT = (
     "SELECT id, run_id, role, provider, model, input_tokens, output_tokens, cost_usd, latency_s, ok, address,"
-    " error, request_digest, created_at FROM model_calls"
+    " error, request_digest, created_at, error_kind, attempts, repairs, stop_reason, reply_json, started_at"
+    " FROM model_calls"
 )
 
 
@@ -880,6 +904,12 @@ def _model_call(r: Sequence[Any]) -> ModelCallRecord:
         address=r[10],
         error=r[11],
         request_digest=r[12],
+        error_kind=r[14],
+        attempts=r[15],
+        repairs=r[16],
+        stop_reason=r[17],
+        reply=None if r[18] is None else json.loads(r[18]),
+        started_at=r[19],
     )
     return ModelCallRecord(r[0], r[1], call, r[13])
 

@@ -13,7 +13,8 @@ Tables (one row each per):
 - approvals      a verdict on a proposal (approved/rejected, reason, policy)
 - applied_edits  an approved edit written to a file: hashes before/after;
                  `applied_at` NULL until the write is confirmed
-- model_calls    a model call: role, address, provider, model, tokens, cost, latency
+- model_calls    a model call: role, address, provider, model, tokens, cost,
+                 latency, outcome, and the reply (to re-drive a run from it)
 - events         free-form progress for user interfaces
 """
 
@@ -152,6 +153,12 @@ CREATE TABLE model_calls (
     ok             INTEGER NOT NULL CHECK (ok IN (0, 1)),
     error          TEXT,
     request_digest TEXT,
+    error_kind     TEXT,
+    attempts       INTEGER NOT NULL DEFAULT 1,
+    repairs        INTEGER NOT NULL DEFAULT 0,
+    stop_reason    TEXT,
+    reply_json     TEXT,
+    started_at     REAL,
     created_at     REAL NOT NULL
 );
 CREATE INDEX model_calls_run ON model_calls (run_id, id);

@@ -653,3 +653,50 @@ def test_messages_keep_replies_and_attachments(log: RunLog, tmp_path: Path) -> N
     log.append_messages([first, attached, reply])
     assert log.transcript(run_id) == (first, attached, reply)
     assert log.resume_state(run_id).open_requests == (attached,)
+
+
+# -- the model layer's calls ---------------------------------------------------------
+
+SCRIPT = """
+[[reply]]
+role = "symbol_agent"
+text = "Let me read the cart."
+[[reply.tool_calls]]
+id = "call_1"
+name = "read_symbol"
+arguments = { symbol = "shop/cart.py::Cart.total" }
+"""
+
+
+@pytest.mark.anyio
+async def test_the_model_layer_records_its_calls_through_the_run_log(log: RunLog, tmp_path: Path) -> None:
+    from swarm.config import parse_config
+    from swarm.models.errors import ScriptExhausted
+    from swarm.models.providers import model_for
+    from swarm.protocols import ChatMessage, ToolSpec
+
+    (tmp_path / "script.toml").write_text(SCRIPT)
+    config = parse_config(
+        {"models": {"provider": "scripted", "model": "script.toml"}}, env={}, source=tmp_path / "swarm.toml"
+    )
+    run_id = log.create_run(repo=tmp_path, issue_text="x")
+    tools = [ToolSpec("read_symbol", "Read a symbol", {"type": "object", "properties": {"symbol": {"type": "string"}},
+                                                          "required": ["symbol"]})]  # fmt: skip
+    async with model_for("symbol_agent", config, env={}, observers=[log.call_recorder(run_id)]) as model:
+        agent = model.for_agent(SYMBOL)
+        await agent.complete([ChatMessage("user", "fix it")], tools=tools)
+        with pytest.raises(ScriptExhausted):
+            await agent.complete([ChatMessage("user", "again")], tools=tools)
+    first, second = log.model_calls(run_id)
+    assert (first.call.role, first.call.address, first.call.provider, first.call.ok) == (
+        "symbol_agent", SYMBOL, "scripted", True,
+    )  # fmt: skip
+    assert first.call.reply is not None and first.call.reply["tool_calls"] == [
+        {"id": "call_1", "name": "read_symbol", "arguments": {"symbol": "shop/cart.py::Cart.total"}}
+    ]
+    assert first.call.request_digest and first.call.started_at is not None and first.call.attempts >= 1
+    assert (second.call.ok, second.call.error_kind, second.call.reply) == (False, "ScriptExhausted", None)
+    spend = log.load_run(run_id).spend
+    assert spend.model_calls == 2 and spend.unpriced_calls == 0  # scripted calls cost 0.0, a known price
+    data = log.snapshot(run_id).to_json()["model_calls"][0]
+    assert data["reply"]["content"] == "Let me read the cart." and data["address"] == SYMBOL
