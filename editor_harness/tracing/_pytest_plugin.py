@@ -36,6 +36,7 @@ _MAX_CODES = 20000
 _MAX_TEXT = 4000
 _SKIPPED_DIRS = ("site-packages", "dist-packages")
 _MONITORING = getattr(sys, "monitoring", None)  # type: Any  # Python 3.12+
+_DISABLE = getattr(_MONITORING, "DISABLE", None)
 
 # Slots of a code entry (a list: cheaper than an object on the hot path).
 _CODE = 0  # the code object itself: ids are reused, identity is checked
@@ -246,6 +247,7 @@ class _MonitoringTracer(object):
 
     def __init__(self, recorder):
         self.recorder = recorder
+        self.by_id = recorder.by_id
         self.tool = None
 
     def start(self):
@@ -278,9 +280,12 @@ class _MonitoringTracer(object):
         self.tool = None
 
     def on_start(self, code, offset):
-        entry = self.recorder.entry(code)
+        # The hot path: once per call of repository code.
+        entry = self.by_id.get(id(code))
+        if entry is None or entry[_CODE] is not code:
+            entry = self.recorder.entry(code)
         if entry[_KEY] is None:
-            return _MONITORING.DISABLE
+            return _DISABLE
         entry[_CALLS] += 1
         if entry[_LEFT] > 0:
             self.recorder.start(entry, sys._getframe(1))
@@ -289,14 +294,14 @@ class _MonitoringTracer(object):
     def on_return(self, code, offset, value):
         entry = self.recorder.entry(code)
         if entry[_PENDING] == 0:
-            return _MONITORING.DISABLE if entry[_LEFT] == 0 else None
+            return _DISABLE if entry[_LEFT] == 0 else None
         self.recorder.finish(sys._getframe(1), "ret", value)
         return None
 
     def on_yield(self, code, offset, value):
         entry = self.recorder.entry(code)
         if entry[_PENDING] == 0:
-            return _MONITORING.DISABLE if entry[_LEFT] == 0 else None
+            return _DISABLE if entry[_LEFT] == 0 else None
         self.recorder.yielded(sys._getframe(1), value)
         return None
 

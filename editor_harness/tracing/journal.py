@@ -126,7 +126,9 @@ def parse_journal(text: str) -> Journal:
             elif kind in ("ret", "raise", "yield"):
                 sample = samples.get(int(record["s"]))
                 slot = {"ret": "returned", "raise": "raised", "yield": "yielded"}[kind]
-                if sample is not None and slot not in sample:
+                # A call ends once: the first return or raise seen wins.
+                ended = slot != "yielded" and ("returned" in sample or "raised" in sample) if sample else True
+                if sample is not None and slot not in sample and not ended:
                     sample[slot] = str(record["v"])
             elif kind == "counts":
                 counts = {int(k): int(n) for k, n in record["c"]}

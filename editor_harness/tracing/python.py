@@ -15,6 +15,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import trio
@@ -65,6 +66,35 @@ def pytest_args(selection: str, root: Path) -> list[str]:
     return ["-k", selection]
 
 
+@dataclass(frozen=True, slots=True)
+class PytestCommand:
+    argv: list[str]
+    env: dict[str, str]
+    journal: Path
+
+
+def pytest_command(workdir: Path, root: Path, python: str, selection: str, options: TraceOptions,
+                   trace: bool = True) -> PytestCommand:
+    """The pytest run for `selection`, with the plugin copied into `workdir`
+    (a scratch directory) when `trace`; without it, the same run untraced."""
+    plugin_dir = workdir / "plugin"
+    journal = workdir / "journal.jsonl"
+    argv = [python, "-m", "pytest", *pytest_args(selection, root), "-p", "no:cacheprovider", "-q", "--tb=short"]
+    extra = {"PYTHONUNBUFFERED": "1"}
+    if trace:
+        plugin_dir.mkdir(exist_ok=True)
+        shutil.copyfile(PLUGIN_SOURCE, plugin_dir / f"{PLUGIN_MODULE}.py")
+        argv[3:3] = ["-p", PLUGIN_MODULE]
+        extra.update({
+            "PYTHONPATH": os.pathsep.join(p for p in (str(plugin_dir), os.environ.get("PYTHONPATH", "")) if p),
+            "SWARM_TRACE_OUT": str(journal),
+            "SWARM_TRACE_ROOT": str(root),
+            "SWARM_TRACE_MAX_CALLS": str(options.max_calls_recorded),
+            "SWARM_TRACE_REPR_LIMIT": str(options.repr_limit),
+        })
+    return PytestCommand(argv, child_env(extra), journal)
+
+
 class PythonTracer:
     language = "python"
 
@@ -72,29 +102,16 @@ class PythonTracer:
         root = index.root
         python = resolve_python(root, options.python)
         with tempfile.TemporaryDirectory(prefix="swarm-trace-") as tmp:
-            plugin_dir = Path(tmp) / "plugin"
-            plugin_dir.mkdir()
-            shutil.copyfile(PLUGIN_SOURCE, plugin_dir / f"{PLUGIN_MODULE}.py")
-            journal_path = Path(tmp) / "journal.jsonl"
-            env = child_env({
-                "PYTHONPATH": os.pathsep.join(p for p in (str(plugin_dir), os.environ.get("PYTHONPATH", "")) if p),
-                "PYTHONUNBUFFERED": "1",
-                "SWARM_TRACE_OUT": str(journal_path),
-                "SWARM_TRACE_ROOT": str(root),
-                "SWARM_TRACE_MAX_CALLS": str(options.max_calls_recorded),
-                "SWARM_TRACE_REPR_LIMIT": str(options.repr_limit),
-            })
-            argv = [python, "-m", "pytest", *pytest_args(selection, root), "-p", PLUGIN_MODULE,
-                    "-p", "no:cacheprovider", "-q", "--tb=short"]
+            command = pytest_command(Path(tmp), root, python, selection, options)
 
             async def where_is_it_stuck(pid: int) -> None:
                 os.kill(pid, signal.SIGUSR1)
-                while '"e":"hang"' not in _read(journal_path):
+                while '"e":"hang"' not in _read(command.journal):
                     await trio.sleep(0.05)
 
-            finished = await run_in_group(argv, cwd=root, env=env, timeout=options.timeout,
+            finished = await run_in_group(command.argv, cwd=root, env=command.env, timeout=options.timeout,
                                           on_timeout=where_is_it_stuck)
-            journal = parse_journal(_read(journal_path))
+            journal = parse_journal(_read(command.journal))
         _refuse_unusable(journal, finished, selection, python)
         return _result(SymbolMap(index), selection, journal, finished, options)
 

@@ -59,7 +59,7 @@ class SymbolMap:
 
     def rust_function(self, name: str) -> Symbol | None:
         """`ledger::ledger::Ledger::transfer` or `<a::B as c::D>::f` -> the
-        function or method whose qualified name is the longest tail of it."""
+        function or method of that name whose qualified name matches most of it."""
         tokens = rust_name_tokens(name)
         if not tokens:
             return None
@@ -68,9 +68,11 @@ class SymbolMap:
             if symbol.kind not in _FUNCTIONS or symbol.language != "rust":
                 continue
             own = rust_name_tokens(symbol.qualname)
-            if own and tokens[-len(own):] == own:
-                # A tie between equal tails is broken by the file's module name.
-                score = len(own) * 2 + (Path(symbol.path).stem in tokens[:-len(own)])
+            # rustc spells paths in full (`core::fmt::Display`), the source
+            # may not (`fmt::Display`): the symbol's names must appear in order.
+            if own and _in_order(own, tokens):
+                # A tie is broken by the file's module name.
+                score = len(own) * 2 + (Path(symbol.path).stem in tokens)
                 if best is None or score > best[0]:
                     best = (score, symbol)
         return None if best is None else best[1]
@@ -85,6 +87,11 @@ class SymbolMap:
                 continue
             found.append(symbol)
         return found
+
+
+def _in_order(wanted: list[str], tokens: list[str]) -> bool:
+    remaining = iter(tokens)
+    return all(token in remaining for token in wanted)
 
 
 def rust_name_tokens(name: str) -> list[str]:
