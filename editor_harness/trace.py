@@ -7,8 +7,10 @@ repository it executed, so agents localize from behaviour, not only text.
 
 Python: every call of repository code counted in the test's own interpreter
 (sys.monitoring on 3.12+, sys.settrace below, 3.6 and up), with the
-arguments and result of the first calls. Rust: `cargo test` with
-backtraces; the panic, the frames of the crate on its stack and the
+arguments and result of the first calls. Rust: the test binary (built
+offline with cargo) runs under gdb, a breakpoint on every function of the
+crate counting calls and reading the first calls' arguments and return
+values from debug info; without gdb, the panic's backtrace and the
 functions called on the panicking line. Details: editor_harness/tracing/.
 """
 

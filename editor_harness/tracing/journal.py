@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -87,6 +88,14 @@ class Journal:
     @property
     def started(self) -> bool:
         return bool(self.tracer)
+
+
+def journal_text(path: Path) -> str:
+    """What a tracer has written so far ("" before it starts)."""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
 
 
 def _frames(raw: list[Any]) -> tuple[Frame, ...]:

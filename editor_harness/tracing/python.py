@@ -22,7 +22,7 @@ import trio
 
 from editor_harness.tracing.call_table import CallTable
 from editor_harness.tracing.errors import TestNotFound, TraceSetupError
-from editor_harness.tracing.journal import ExceptionRecord, Frame, Journal, parse_journal
+from editor_harness.tracing.journal import ExceptionRecord, Frame, Journal, journal_text, parse_journal
 from editor_harness.tracing.model import (
     Outcome,
     PanicFrame,
@@ -32,6 +32,7 @@ from editor_harness.tracing.model import (
     TraceResult,
     located,
 )
+from editor_harness.tracing.notes import caveats
 from editor_harness.tracing.process import Finished, child_env, run_in_group
 from editor_harness.tracing.symbol_map import SymbolMap
 from symbols.index import RepoIndex
@@ -106,21 +107,14 @@ class PythonTracer:
 
             async def where_is_it_stuck(pid: int) -> None:
                 os.kill(pid, signal.SIGUSR1)
-                while '"e":"hang"' not in _read(command.journal):
+                while '"e":"hang"' not in journal_text(command.journal):
                     await trio.sleep(0.05)
 
             finished = await run_in_group(command.argv, cwd=root, env=command.env, timeout=options.timeout,
                                           on_timeout=where_is_it_stuck)
-            journal = parse_journal(_read(command.journal))
+            journal = parse_journal(journal_text(command.journal))
         _refuse_unusable(journal, finished, selection, python)
         return _result(SymbolMap(index), selection, journal, finished, options)
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return ""
 
 
 def _tail(text: str, chars: int = _TAIL_CHARS) -> str:
@@ -275,15 +269,8 @@ def _note(journal: Journal, finished: Finished, outcome: Outcome, found: int, op
                      f"arguments and results of the first {options.max_calls_recorded} calls of each")
     if journal.counts is None and journal.started:
         parts.append("call counts are lower bounds: the process ended before reporting them")
-    if outcome == "timeout":
-        parts.append(f"the run was killed at the {options.timeout:g} s timeout; the trace is partial")
-    if outcome == "crashed":
-        parts.append("the test process died; the trace is partial")
-    if found > options.max_symbols:
-        parts.append(f"{found} symbols ran; the first {options.max_symbols} are listed")
     parts.extend(journal.notes)
     if journal.malformed_lines:
         parts.append(f"{journal.malformed_lines} unreadable journal lines skipped")
-    if finished.output_truncated:
-        parts.append("test output was long; only its end was kept")
+    parts.extend(caveats(outcome, options, found, finished.output_truncated))
     return "; ".join(parts) + "." if parts else ""

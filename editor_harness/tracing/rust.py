@@ -14,12 +14,12 @@ found through the index and marked as such. `note` says which it was.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import signal
 import tempfile
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -37,7 +37,7 @@ from editor_harness.tracing.cargo_targets import (
     not_found,
 )
 from editor_harness.tracing.errors import TraceSetupError
-from editor_harness.tracing.journal import Frame, Journal, parse_journal
+from editor_harness.tracing.journal import Frame, Journal, journal_text, parse_journal
 from editor_harness.tracing.model import (
     Outcome,
     PanicFrame,
@@ -48,11 +48,12 @@ from editor_harness.tracing.model import (
     capped,
     located,
 )
+from editor_harness.tracing.notes import caveats
 from editor_harness.tracing.process import Finished, child_env, run_in_group
 from editor_harness.tracing.symbol_map import SymbolMap
 from symbols.errors import SymbolsError
-from symbols.model import Symbol, SymbolKind
 from symbols.index import RepoIndex
+from symbols.model import Symbol, SymbolKind
 
 GDB_SCRIPT = Path(__file__).with_name("_gdb_tracer.py")
 # Frames of the standard library and the test harness say nothing about the crate.
@@ -148,12 +149,12 @@ async def _run_under_gdb(gdb: str, binary: TestBinary, target: CargoSelection, i
                 return  # gdb had not started it yet
             for child in children:
                 os.kill(child, signal.SIGINT)
-            while '"e":"hang"' not in _read(journal_path):
+            while '"e":"hang"' not in journal_text(journal_path):
                 await trio.sleep(0.05)
 
         finished = await run_in_group(argv, cwd=crate_dir, env=gdb_env, timeout=timeout,
                                       on_timeout=where_is_it_stuck, grace=10.0)
-        journal = parse_journal(_read(journal_path))
+        journal = parse_journal(journal_text(journal_path))
     if not journal.started:
         raise TraceSetupError(f"gdb did not run the test: {finished.output.strip()[-1500:]}")
     return _Run(binary, finished, parse_cargo_test(finished.output, _binary_path(symbols, binary)), journal)
@@ -220,13 +221,6 @@ def _children(pid: int) -> list[int]:
         if len(fields) > 1 and int(fields[1]) == pid:
             found.append(int(entry.name))
     return found
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return ""
 
 
 def _binary_path(symbols: SymbolMap, binary: TestBinary) -> str:
@@ -467,12 +461,5 @@ def _note(runs: list[_Run], panics: list[RustPanic], outcome: Outcome, options: 
                          "found by name through the index, not observed (evidence 'panic-line')")
         elif outcome == "passed":
             parts.append("the test passed without a panic, so there is no backtrace: only the test function is known")
-    if outcome == "timeout":
-        parts.append(f"the test was killed at the {options.timeout:g} s timeout; the trace is partial")
-    if outcome == "crashed":
-        parts.append("the test binary died; the trace is partial")
-    if found > options.max_symbols:
-        parts.append(f"{found} symbols found; the first {options.max_symbols} are listed")
-    if any(r.finished.output_truncated for r in runs):
-        parts.append("test output was long; only its end was kept")
+    parts.extend(caveats(outcome, options, found, any(r.finished.output_truncated for r in runs)))
     return "; ".join(parts) + "."

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from editor_harness.tracing.journal import parse_journal
+from editor_harness.tracing.journal import journal_text, parse_journal
 
 
 def _lines(*records: dict) -> str:
@@ -72,3 +73,10 @@ def test_hang_and_crash_stacks() -> None:
     assert journal.notes == ("something to know",)
     assert journal.codes[0].symbol_id == "src/x.rs::f"
     assert not journal.started
+
+
+def test_journal_text_is_empty_before_the_tracer_writes(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    assert journal_text(path) == ""
+    path.write_text('{"e":"start","python":"3.12.1","tracer":"sys.monitoring"}\n')
+    assert parse_journal(journal_text(path)).started
