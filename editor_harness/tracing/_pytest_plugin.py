@@ -449,6 +449,7 @@ class _Session(object):
 _session = None
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
     global _session
     if _session is not None or "SWARM_TRACE_OUT" not in os.environ:
@@ -456,6 +457,13 @@ def pytest_configure(config):
     _session = _Session()
     if hasattr(signal, "SIGUSR1") and threading.current_thread() is threading.main_thread():
         _session.previous_handler = signal.signal(signal.SIGUSR1, _session.on_signal)
+    # One selection is traced in one process: pytest-xdist workers (`-n` in a
+    # project's addopts) would each run their own tracer. Runs before xdist's
+    # own configure hook, which is where it would start them.
+    if getattr(config.option, "dist", "no") != "no" or getattr(config.option, "numprocesses", None):
+        config.option.dist = "no"
+        config.option.numprocesses = None
+        _session.journal.write({"e": "note", "text": "pytest-xdist was switched off: one process is traced"})
 
 
 def pytest_collection_finish(session):

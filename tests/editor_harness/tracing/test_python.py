@@ -180,3 +180,15 @@ def test_selections_become_pytest_arguments(python_repo: Path) -> None:
     assert pytest_args("tests/test_cart.py", python_repo) == ["tests/test_cart.py"]
     assert pytest_args("tests", python_repo) == ["tests"]
     assert pytest_args("bulk and not coupon", python_repo) == ["-k", "bulk and not coupon"]
+
+
+async def test_a_project_running_xdist_is_traced_in_one_process(python_repo: Path) -> None:
+    python = target_python("3.12")
+    pyproject = python_repo / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('testpaths = ["tests"]', 'testpaths = ["tests"]\naddopts = "-n 2"'))
+    result = await trace_test(python_repo, FAILING, timeout=120, python=python)
+
+    assert result.outcome == "failed"
+    assert "pytest-xdist was switched off" in result.note
+    applies_to = result.symbol(APPLIES_TO)
+    assert applies_to is not None and applies_to.calls == 1
