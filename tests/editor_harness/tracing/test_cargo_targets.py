@@ -6,7 +6,14 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from editor_harness.tracing.cargo_targets import build_tests, cargo_selection, list_tests, module_path, not_found
+from editor_harness.tracing.cargo_targets import (
+    _test_binary,
+    build_tests,
+    cargo_selection,
+    list_tests,
+    module_path,
+    not_found,
+)
 from editor_harness.tracing.errors import TestNotFound, TraceSetupError
 from editor_harness.tracing.process import child_env
 from editor_harness.tracing.symbol_map import SymbolMap
@@ -68,3 +75,18 @@ async def test_build_and_list_the_test_binaries(rust_repo: Path) -> None:
     assert listed[by_source["src/lib.rs"]] == ["account::tests::balance_sums_signed_entries"]
     error = not_found("balance", "balance", listed)
     assert "account::tests::balance_sums_signed_entries" in str(error)
+
+
+def test_artifact_messages_old_and_new() -> None:
+    new = {"reason": "compiler-artifact", "package_id": "path+file:///r#my-crate@1.2.3",
+           "manifest_path": "/r/Cargo.toml", "target": {"name": "my-crate", "src_path": "/r/src/lib.rs"},
+           "profile": {"test": True}, "executable": "/r/target/debug/deps/my_crate-1"}
+    binary = _test_binary(new)
+    assert binary is not None and (binary.package, binary.version) == ("my-crate", "1.2.3")
+    assert binary.env()["CARGO_CRATE_NAME"] == "my_crate"
+    old = {**new, "package_id": "my-crate 1.2.3 (path+file:///r)"}
+    old_binary = _test_binary(old)
+    assert old_binary is not None and (old_binary.package, old_binary.version) == ("my-crate", "1.2.3")
+    assert _test_binary({**new, "profile": {"test": False}}) is None  # the library itself, not its tests
+    assert _test_binary({**new, "executable": None}) is None
+    assert _test_binary({"reason": "build-finished", "success": True}) is None

@@ -76,3 +76,14 @@ def test_credentials_never_reach_the_test_process() -> None:
     assert env == {"PATH": "/bin", "HOME": "/root", "EXTRA": "1"}
     assert "PATH" in child_env() and all("API_KEY" not in k for k in child_env())
     assert os.environ is not None
+
+
+async def test_cancelling_the_caller_kills_the_group(tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    with trio.move_on_after(1):
+        await run_in_group(["sh", "-c", f"echo $$ > {pid_file}; exec sleep 300"], cwd=tmp_path, env=child_env(),
+                           timeout=600)
+    child = int(pid_file.read_text())
+    with trio.fail_after(10):
+        while _alive(child):
+            await trio.sleep(0.05)

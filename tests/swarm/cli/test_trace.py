@@ -65,3 +65,13 @@ def test_render_marks_evidence_and_endings() -> None:
     assert "(x=1) raised <unwound>" in text and "(x=2) (did not return)" in text
     assert "(x=3) yielded 7 (did not finish)" in text
     assert "raise --max-symbols" in text and text.endswith("note: a note")
+
+
+def test_rust_without_debugger_from_the_command_line(rust_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["trace", "--repo", str(rust_repo), "tests/transfers.rs::transfer_can_empty_an_account",
+                 "--no-debugger", "--language", "rust"]) == 0
+    out = capsys.readouterr().out
+
+    assert "(backtrace)" in out.splitlines()[0]
+    assert "panic at tests/transfers.rs:27" in out
+    assert "src/ledger.rs::Ledger::transfer  calls not counted  [panic-line]" in out
