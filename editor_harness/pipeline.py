@@ -30,10 +30,8 @@ import trio
 
 from editor_harness.diagnostics import DiagnosticsDelta
 from editor_harness.edits import Edit
-from editor_harness.errors import HarnessError, TestRunError
+from editor_harness.errors import HarnessError, SymbolNotFound, TestRunError
 from editor_harness.network_guard import GuardMode
-from editor_harness.run_tests import run_tests
-from editor_harness.selection import select_tests
 from editor_harness.testrun import Outcome, TestRun
 from editor_harness.workspace import Workspace
 from symbols.errors import SymbolsError
@@ -230,8 +228,8 @@ class CheckPipeline:
 
     async def baseline(self, selection: Sequence[str]) -> TestRun:
         """Run tests before any edit so later reports can name regressions and fixes."""
-        run = await run_tests(
-            self.workspace.root, selection, timeout=self.test_timeout, python=self.python, network=self.network
+        run = await self.workspace.run_tests(
+            selection, timeout=self.test_timeout, python=self.python, network=self.network
         )
         self._remember(run)
         return run
@@ -343,19 +341,19 @@ class CheckPipeline:
         started = time.perf_counter()
         try:
             if tests is None:
-                selection = tuple(t.node_id for t in select_tests(self.workspace.index, edit.symbol_id, limit=self.max_tests))
+                selection = tuple(t.node_id for t in self.workspace.select_tests(edit.symbol_id, limit=self.max_tests))
             else:
                 selection = tuple(tests)
+        except SymbolNotFound:
+            selection = ()  # the symbol is gone (an undo of an insert): nothing to select
         except HarnessError as exc:
             return Stage("tests", StageStatus.ERROR, time.perf_counter() - started, str(exc)), None, (), (), ()
-        except KeyError:
-            selection = ()  # the symbol is gone (an undo of an insert): nothing to select
         if not selection:
             why = f"skipped: no tests reference {edit.symbol_id}; pass tests= to choose some"
             return _skipped("tests", why), None, (), (), ()
         try:
-            run = await run_tests(
-                self.workspace.root, selection, timeout=self.test_timeout, python=self.python, network=self.network
+            run = await self.workspace.run_tests(
+                selection, timeout=self.test_timeout, python=self.python, network=self.network
             )
         except TestRunError as exc:
             return Stage("tests", StageStatus.ERROR, time.perf_counter() - started, str(exc)), None, selection, (), ()

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,11 +41,15 @@ from editor_harness.errors import (
     SyntaxInvalid,
     UnsupportedFile,
 )
+from editor_harness.network_guard import GuardMode
 from editor_harness.patch import unified_diff
 from editor_harness.paths import relative_path, writable_path
 from editor_harness.reading import SearchHit, SymbolText, find_in_text, shorten
 from editor_harness.reindent import clean_block, indent_unit, leading_whitespace, newline_of, reindent
+from editor_harness.run_tests import DEFAULT_TIMEOUT_S, run_tests
+from editor_harness.selection import SelectedTest, select_tests
 from editor_harness.syntax import body_node, definition_node, line_end, line_start, name_node, scope
+from editor_harness.testrun import TestRun
 
 CONTAINERS = frozenset({SymbolKind.MODULE, SymbolKind.CLASS, SymbolKind.IMPL, SymbolKind.TRAIT, SymbolKind.MOD})
 
@@ -266,6 +270,25 @@ class Workspace:
             if len(hits) >= limit:
                 break
         return tuple(hits)
+
+    # ---------------------------------------------------------------- tests
+
+    def select_tests(self, symbol_id: str, *, limit: int = 50) -> tuple[SelectedTest, ...]:
+        """Tests that exercise the symbol, found through the index (see selection.py)."""
+        self.symbol(symbol_id)
+        return select_tests(self.index, symbol_id, limit=limit)
+
+    async def run_tests(
+        self,
+        selection: Sequence[str] = (),
+        *,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        runner: str | None = None,
+        python: str | None = None,
+        network: GuardMode | str = GuardMode.AUTO,
+    ) -> TestRun:
+        """Run tests of this checkout with a hard timeout, off the network (see run_tests.py)."""
+        return await run_tests(self.root, selection, timeout=timeout, runner=runner, python=python, network=network)
 
     # -------------------------------------------------------------- editing
 

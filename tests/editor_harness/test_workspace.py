@@ -626,3 +626,13 @@ def test_read_modify_write_touches_only_the_changed_line(rws: Workspace, ws: Wor
     ws.rewrite_symbol(add.symbol_id, add.text.replace("quantity <= 0", "quantity < 1"), add.version)
     changed = [line for line in ws.diff().splitlines() if line.startswith(("+ ", "- "))]
     assert changed == ["-        if quantity <= 0:", "+        if quantity < 1:"]
+
+
+def test_workspace_selects_and_runs_tests(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")  # this venv's dev plugins stay out of the example's run
+    chosen = [t.node_id for t in ws.select_tests(APPLIES_TO)]
+    assert chosen[0] == "tests/test_discounts.py::test_bulk_discount_applies_at_threshold"
+    run = trio.run(lambda: ws.run_tests(chosen, timeout=120))
+    assert run.counts["failed"] == 1 and run.counts["passed"] == 1
+    with pytest.raises(SymbolNotFound):
+        ws.select_tests("shop/discounts.py::Nope")
