@@ -1,0 +1,193 @@
+"""Re-scope one edited file in milliseconds: tree-sitter incremental reparse,
+then re-scope only the top-level statements the edit touched.
+
+Every top-level symbol outside the edit keeps its subtree: those before it
+are reused as they are, those after it are shifted by the edit's byte and
+line deltas. This is exactly what a full re-scope would produce, because a
+top-level symbol's subtree depends only on its own text (the property test
+in tests/symbols/test_incremental.py checks it over random edits). Where
+that argument does not hold (duplicate `#n` names, damage that moves
+statement boundaries) it falls back to a full scope of the new tree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import tree_sitter as ts
+
+from symbols.languages import Language
+from symbols.model import FileSymbols, Symbol
+from symbols.scope import Scoper, file_symbols, module_symbol, parse, scope_tree
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """One file as last scoped in this process, with the tree to reparse from."""
+
+    source: bytes
+    tree: ts.Tree
+    symbols: FileSymbols
+
+
+def parse_file(path: str, language: Language, source: bytes) -> Parsed:
+    tree = parse(language, source)
+    return Parsed(source, tree, scope_tree(path, source, language, tree))
+
+
+def edit_range(old: bytes, new: bytes) -> tuple[int, int, int]:
+    """(start, old_end, new_end) of the one span where `old` and `new` differ."""
+    shortest = min(len(old), len(new))
+    low, high = 0, shortest
+    # Binary search over slice equality: memcmp speed, no Python loop per byte.
+    while low < high:
+        middle = (low + high + 1) // 2
+        if old[:middle] == new[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    prefix = low
+    low, high = 0, shortest - prefix
+    while low < high:
+        middle = (low + high + 1) // 2
+        if old[len(old) - middle :] == new[len(new) - middle :]:
+            low = middle
+        else:
+            high = middle - 1
+    return prefix, len(old) - low, len(new) - low
+
+
+def _point(source: bytes, offset: int) -> tuple[int, int]:
+    row = source.count(b"\n", 0, offset)
+    return row, offset - (source.rfind(b"\n", 0, offset) + 1)
+
+
+def reparse(path: str, language: Language, previous: Parsed, source: bytes) -> Parsed:
+    """`previous` brought to `source`; `previous.tree` is consumed (edited in place)."""
+    old = previous.source
+    if source == old:
+        return previous
+    start, old_end, new_end = edit_range(old, source)
+    old_tree = previous.tree
+    old_tree.edit(
+        start_byte=start,
+        old_end_byte=old_end,
+        new_end_byte=new_end,
+        start_point=_point(old, start),
+        old_end_point=_point(old, old_end),
+        new_end_point=_point(source, new_end),
+    )
+    tree = parse(language, source, old_tree)
+    symbols = _rescope(path, language, previous, source, old_tree, tree, start, old_end, new_end)
+    return Parsed(source, tree, symbols)
+
+
+def _groups(symbols: tuple[Symbol, ...]) -> list[list[Symbol]]:
+    """Top-level symbols, each with its subtree, in source order."""
+    module_id = symbols[0].id
+    groups: list[list[Symbol]] = []
+    for symbol in symbols[1:]:
+        if symbol.parent == module_id or not groups:
+            groups.append([symbol])
+        else:
+            groups[-1].append(symbol)
+    return groups
+
+
+def _shifted(symbol: Symbol, delta: int, line_delta: int) -> Symbol:
+    return Symbol(
+        id=symbol.id,
+        path=symbol.path,
+        name=symbol.name,
+        qualname=symbol.qualname,
+        kind=symbol.kind,
+        language=symbol.language,
+        start_byte=symbol.start_byte + delta,
+        end_byte=symbol.end_byte + delta,
+        start_line=symbol.start_line + line_delta,
+        end_line=symbol.end_line + line_delta,
+        signature=symbol.signature,
+        docstring=symbol.docstring,
+        parent=symbol.parent,
+        children=symbol.children,
+        references=symbol.references,
+    )
+
+
+def _rescope(
+    path: str,
+    language: Language,
+    previous: Parsed,
+    source: bytes,
+    old_tree: ts.Tree,
+    tree: ts.Tree,
+    start: int,
+    old_end: int,
+    new_end: int,
+) -> FileSymbols:
+    root = tree.root_node
+    old_symbols = previous.symbols.symbols
+    if any("#" in s.qualname for s in old_symbols):
+        return scope_tree(path, source, language, tree)
+
+    # The dirty span (new coordinates): the edit plus whatever the parser says
+    # changed shape, widened to whole top-level statements, one neighbour on
+    # each side, and any attributes / doc comments that attach to them.
+    low, high = start, new_end
+    for changed in old_tree.changed_ranges(tree):
+        low = min(low, changed.start_byte)
+        high = max(high, changed.end_byte)
+    nodes = root.children
+    first = 0
+    while first < len(nodes) and nodes[first].end_byte < low:
+        first += 1
+    last = len(nodes) - 1
+    while last >= 0 and nodes[last].start_byte > high:
+        last -= 1
+    first, last = max(first - 1, 0), min(last + 1, len(nodes) - 1)
+    trivia = language.leading_trivia_types
+    while first > 0 and nodes[first - 1].type in trivia:
+        first -= 1
+    while last < len(nodes) - 1 and nodes[last].type in trivia:
+        last += 1
+    dirty = nodes[first : last + 1] if first <= last else []
+    if dirty:
+        low, high = min(low, dirty[0].start_byte), max(high, dirty[-1].end_byte)
+
+    delta = new_end - old_end
+    line_delta = source.count(b"\n", start, new_end) - previous.source.count(b"\n", start, old_end)
+    old_high = high - delta
+    before: list[list[Symbol]] = []
+    after: list[list[Symbol]] = []
+    for group in _groups(old_symbols):
+        head = group[0]
+        if head.end_byte <= low:
+            before.append(group)
+        elif head.start_byte >= old_high:
+            after.append(group)
+        elif head.start_byte < low or head.end_byte > old_high:
+            # Straddles the dirty span: statement boundaries moved; start over.
+            return scope_tree(path, source, language, tree)
+
+    scoper = Scoper(path, source, language)
+    top_ids: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for group in before:
+        top_ids.append(group[0].id)
+        spans.append((group[0].start_byte, group[0].end_byte))
+        scoper.symbols.extend(group)
+    scoper.walk(dirty, None, scoper.module_id, top_ids, spans)
+    fresh = scoper.symbols[sum(len(g) for g in before) :]
+    if fresh and (min(s.start_byte for s in fresh) < low or max(s.end_byte for s in fresh) > high):
+        return scope_tree(path, source, language, tree)
+    for group in after:
+        moved = [_shifted(s, delta, line_delta) for s in group]
+        top_ids.append(moved[0].id)
+        spans.append((moved[0].start_byte, moved[0].end_byte))
+        scoper.symbols.extend(moved)
+    qualnames = {s.qualname for s in scoper.symbols}
+    if len(qualnames) != len(scoper.symbols) or any("#" in s.qualname for s in fresh):
+        # A duplicate name appeared: `#n` numbering is file-wide.
+        return scope_tree(path, source, language, tree)
+    module = module_symbol(path, source, language, root, top_ids, spans)
+    return file_symbols(path, source, language, tree, scoper.symbols, module)
