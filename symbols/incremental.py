@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import tree_sitter as ts
 
-from symbols.languages import Language
-from symbols.model import FileSymbols, Symbol
-from symbols.scope import Scoper, file_symbols, module_symbol, parse, scope_tree
+from symbols.languages import Definition, Language
+from symbols.model import FileSymbols, Symbol, make_id
+from symbols.scope import Scoper, file_symbols, line_count, module_symbol, parse, scope_tree
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,20 +62,29 @@ def _point(source: bytes, offset: int) -> tuple[int, int]:
     return row, offset - (source.rfind(b"\n", 0, offset) + 1)
 
 
+def _point_after(source: bytes, start: int, start_point: tuple[int, int], offset: int) -> tuple[int, int]:
+    # Counting from the edit's start, not from the top: the edit is short, the file is not.
+    newlines = source.count(b"\n", start, offset)
+    if newlines == 0:
+        return start_point[0], start_point[1] + offset - start
+    return start_point[0] + newlines, offset - (source.rfind(b"\n", start, offset) + 1)
+
+
 def reparse(path: str, language: Language, previous: Parsed, source: bytes) -> Parsed:
     """`previous` brought to `source`; `previous.tree` is consumed (edited in place)."""
     old = previous.source
     if source == old:
         return previous
     start, old_end, new_end = edit_range(old, source)
+    start_point = _point(old, start)
     old_tree = previous.tree
     old_tree.edit(
         start_byte=start,
         old_end_byte=old_end,
         new_end_byte=new_end,
-        start_point=_point(old, start),
-        old_end_point=_point(old, old_end),
-        new_end_point=_point(source, new_end),
+        start_point=start_point,
+        old_end_point=_point_after(old, start, start_point, old_end),
+        new_end_point=_point_after(source, start, start_point, new_end),
     )
     tree = parse(language, source, old_tree)
     symbols = _rescope(path, language, previous, source, old_tree, tree, start, old_end, new_end)
@@ -92,6 +101,101 @@ def _groups(symbols: tuple[Symbol, ...]) -> list[list[Symbol]]:
         else:
             groups[-1].append(symbol)
     return groups
+
+
+def _grown(symbol: Symbol, delta: int, line_delta: int, source: bytes) -> Symbol:
+    """An enclosing symbol of the edit: same start, end moved."""
+    module = symbol.parent is None
+    return Symbol(
+        id=symbol.id,
+        path=symbol.path,
+        name=symbol.name,
+        qualname=symbol.qualname,
+        kind=symbol.kind,
+        language=symbol.language,
+        start_byte=symbol.start_byte,
+        end_byte=len(source) if module else symbol.end_byte + delta,
+        start_line=symbol.start_line,
+        end_line=line_count(source) if module else symbol.end_line + line_delta,
+        signature=symbol.signature,
+        docstring=symbol.docstring,
+        parent=symbol.parent,
+        children=symbol.children,
+        references=symbol.references,
+    )
+
+
+def _rescope_innermost(
+    path: str,
+    language: Language,
+    previous: Parsed,
+    source: bytes,
+    tree: ts.Tree,
+    low: int,
+    high: int,
+    delta: int,
+    line_delta: int,
+) -> FileSymbols | None:
+    """Re-scope only the innermost definition holding the whole change, or None.
+
+    Its ancestors keep everything but their end; every symbol after it
+    shifts. None when that shortcut does not apply (the change reaches a
+    definition's name or outside it): the caller falls back.
+    """
+    node: ts.Node | None = tree.root_node.descendant_for_byte_range(low, high)
+    chain: list[ts.Node] = []
+    while node is not None:
+        if node.type in language.definition_types:
+            chain.append(node)
+        node = node.parent
+    if not chain:
+        return None
+    target = chain[0]
+    parent: Definition | None = None
+    by_id = previous.symbols.by_id()
+    for ancestor in reversed(chain[1:]):
+        parent = language.definition(ancestor, source, parent)
+        if parent is None:
+            return None
+        before = by_id.get(make_id(path, parent.qualname))
+        # An ancestor whose header text moved (a damaged body makes the
+        # signature run on) is not "unchanged but for its end".
+        if before is None or (before.signature, before.docstring, before.kind) != (parent.signature, parent.docstring, parent.kind):
+            return None
+    module_id = previous.symbols.module.id
+    parent_id = make_id(path, parent.qualname) if parent is not None else module_id
+    scoper = Scoper(path, source, language)
+    scoper.define(target, language.outer_start(target), parent, parent_id, [], [])
+    fresh = scoper.symbols
+    if not fresh:
+        return None
+    head = fresh[0]
+    old = previous.symbols.symbols
+    at = next((i for i, s in enumerate(old) if s.id == head.id), None)
+    if at is None:
+        return None
+    old_head = old[at]
+    if (
+        old_head.parent != head.parent
+        or old_head.start_byte != head.start_byte
+        or old_head.end_byte + delta != head.end_byte
+        or any("#" in s.qualname for s in fresh)
+    ):
+        return None
+    inside = {old_head.id}
+    end = at + 1
+    while end < len(old) and old[end].parent in inside:
+        inside.add(old[end].id)
+        end += 1
+    ancestors: set[str] = set()
+    walk = old_head.parent
+    while walk is not None:
+        ancestors.add(walk)
+        walk = by_id[walk].parent
+    symbols = [_grown(s, delta, line_delta, source) if s.id in ancestors else s for s in old[:at]]
+    symbols.extend(fresh)
+    symbols.extend(_shifted(s, delta, line_delta) for s in old[end:])
+    return file_symbols(path, source, language, tree, symbols[1:], symbols[0])
 
 
 def _shifted(symbol: Symbol, delta: int, line_delta: int) -> Symbol:
@@ -137,6 +241,11 @@ def _rescope(
     for changed in old_tree.changed_ranges(tree):
         low = min(low, changed.start_byte)
         high = max(high, changed.end_byte)
+    delta = new_end - old_end
+    line_delta = source.count(b"\n", start, new_end) - previous.source.count(b"\n", start, old_end)
+    innermost = _rescope_innermost(path, language, previous, source, tree, low, high, delta, line_delta)
+    if innermost is not None:
+        return innermost
     nodes = root.children
     first = 0
     while first < len(nodes) and nodes[first].end_byte < low:
@@ -154,8 +263,6 @@ def _rescope(
     if dirty:
         low, high = min(low, dirty[0].start_byte), max(high, dirty[-1].end_byte)
 
-    delta = new_end - old_end
-    line_delta = source.count(b"\n", start, new_end) - previous.source.count(b"\n", start, old_end)
     old_high = high - delta
     before: list[list[Symbol]] = []
     after: list[list[Symbol]] = []
