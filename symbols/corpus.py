@@ -39,7 +39,7 @@ def qualname_parts(symbol: Symbol) -> list[str]:
 def module_name(path: str) -> str:
     """`src/pkg/mod.py` -> `src.pkg.mod`; `pkg/__init__.py` -> `pkg`."""
     stem = path.rsplit(".", 1)[0]
-    if stem.endswith("/__init__") or stem.endswith("/mod"):
+    if path.endswith(("/__init__.py", "/__init__.pyi", "/mod.rs", "/lib.rs")):
         stem = stem.rsplit("/", 1)[0]
     return stem.replace("/", ".")
 
@@ -73,6 +73,7 @@ class Corpus:
             for start in range(len(components)):
                 self.by_path_suffix.setdefault("/".join(components[start:]), []).append(number)
         self.test_file = np.array([is_test_path(p) for p in self.paths], dtype=bool)
+        self.is_module = np.array([s.is_module for s in self.symbols], dtype=bool)
         self.first_symbol = np.searchsorted(self.file_of, np.arange(len(self.paths)))
 
     @cached_property

@@ -30,13 +30,19 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Weights:
-    """How the signals combine. Mentions are absolute (an exact hit scores
-    ~3, far above the best BM25 match, which is normalised to 1)."""
+    """How the signals combine. BM25 and PageRank are normalised to a best
+    of 1; mention scores are absolute (an exact hit on a frame line or a
+    dotted name scores 2-3, above any keyword match)."""
 
     bm25: float = 1.0
     file_bm25: float = 0.6
-    mention: float = 1.0
     pagerank: float = 0.4
+    frame: float = 1.0
+    path: float = 1.0
+    dotted: float = 1.0
+    identifier: float = 1.0
+    message: float = 1.0
+    file_mention: float = 0.5  # share of a file's mentions every symbol in it gets
     test_factor: float = 0.5
     module_factor: float = 0.5
     bm25_seeds: int = 30
@@ -92,12 +98,12 @@ def _split_dotted(name: str) -> list[str]:
 
 
 class _Resolver:
-    """Adds mention scores to symbols and files of one corpus."""
+    """Scores what a text mentions exactly, per mention kind, per symbol and per file."""
 
     def __init__(self, corpus: Corpus) -> None:
         self.corpus = corpus
-        self.symbol = np.zeros(len(corpus.symbols))
-        self.file = np.zeros(len(corpus.paths))
+        self.symbol = {kind: np.zeros(len(corpus.symbols)) for kind in MentionKind}
+        self.file = {kind: np.zeros(len(corpus.paths)) for kind in MentionKind}
 
     def files_for(self, path: str) -> list[int]:
         components = [c for c in path.split("/") if c not in ("", ".")]
@@ -107,42 +113,41 @@ class _Resolver:
                 return found if len(found) <= MAX_FANOUT else []
         return []
 
-    def named(self, name: str, amount: float, files: list[int] | None = None) -> None:
+    def named(self, kind: MentionKind, name: str, amount: float, files: list[int] | None = None) -> None:
         defined = self.corpus.by_name.get(name, [])
         if files is not None:
             allowed = set(files)
             defined = [i for i in defined if int(self.corpus.file_of[i]) in allowed]
         if 0 < len(defined) <= MAX_FANOUT:
+            scores = self.symbol[kind]
             for i in defined:
-                self.symbol[i] += amount / math.sqrt(len(defined))
+                scores[i] += amount / math.sqrt(len(defined))
 
-    def at_line(self, file: int, line: int, amount: float) -> None:
+    def at_line(self, kind: MentionKind, file: int, line: int, amount: float) -> None:
         corpus = self.corpus
-        first = int(corpus.first_symbol[file])
-        last = first
-        best, best_size = first, math.inf
-        while last < len(corpus.symbols) and corpus.file_of[last] == file:
-            s = corpus.symbols[last]
+        index = int(corpus.first_symbol[file])
+        best, best_size = index, math.inf
+        while index < len(corpus.symbols) and corpus.file_of[index] == file:
+            s = corpus.symbols[index]
             size = s.end_byte - s.start_byte
             if s.start_line <= line <= s.end_line and size <= best_size:
-                best, best_size = last, size
-            last += 1
-        self.symbol[best] += amount
+                best, best_size = index, size
+            index += 1
+        self.symbol[kind][best] += amount
 
     def frame(self, m: Mention) -> None:
         assert m.path is not None
         files = self.files_for(m.path)
         for f in files:
-            self.file[f] += 2.0 * m.weight / len(files)
+            self.file[m.kind][f] += 2.0 * m.weight / len(files)
             if m.line is not None:
-                self.at_line(f, m.line, 2.0 * m.weight / len(files))
+                self.at_line(m.kind, f, m.line, 2.0 * m.weight / len(files))
         if m.name:
-            self.named(m.name, 2.0 * m.weight, files if files else None)
+            self.named(m.kind, m.name, 2.0 * m.weight, files if files else None)
 
     def dotted(self, m: Mention) -> None:
         assert m.name is not None
         parts = _split_dotted(m.name)
-        module = ".".join(parts)
         hit = False
         for length in (3, 2):
             if len(parts) < length:
@@ -157,14 +162,16 @@ class _Resolver:
                     amount = 3.0 if qualname_parts(symbol)[-length:] == tail else 1.5
                     if prefix and module_name(symbol.path).endswith(prefix):
                         amount += 1.0
-                    self.symbol[i] += amount * m.weight / len(candidates)
+                    self.symbol[m.kind][i] += amount * m.weight / len(candidates)
                 hit = True
                 break
-        for f in self.files_for(module.replace(".", "/") + ".py") + self.files_for(module.replace(".", "/") + "/__init__.py"):
-            self.file[f] += 1.5 * m.weight
+        # `ascii.rst`, `sympy.core.basic`: a module.
+        as_path = "/".join(parts)
+        for f in self.files_for(as_path + ".py") + self.files_for(as_path + "/__init__.py") + self.files_for(as_path + ".rs"):
+            self.file[m.kind][f] += 1.5 * m.weight
             hit = True
         if not hit:
-            self.named(parts[-1], 1.0 * m.weight)
+            self.named(m.kind, parts[-1], 1.0 * m.weight)
 
     def message(self, pieces: list[bytes]) -> None:
         corpus = self.corpus
@@ -176,7 +183,7 @@ class _Resolver:
             for piece in pieces:
                 at = data.find(piece)
                 if at >= 0:
-                    self.at_line(number, data.count(b"\n", 0, at) + 1, 3.0)
+                    self.at_line(MentionKind.MESSAGE, number, data.count(b"\n", 0, at) + 1, 3.0)
 
     def add(self, mentions: list[Mention]) -> None:
         pieces: list[bytes] = []
@@ -185,56 +192,90 @@ class _Resolver:
                 self.frame(m)
             elif m.kind is MentionKind.PATH:
                 for f in self.files_for(m.path or m.text):
-                    self.file[f] += 2.0 * m.weight
+                    self.file[m.kind][f] += 2.0 * m.weight
             elif m.kind is MentionKind.DOTTED:
                 self.dotted(m)
             elif m.kind is MentionKind.IDENTIFIER and m.name:
-                self.named(m.name, 1.5 * m.weight)
+                self.named(m.kind, m.name, 1.5 * m.weight)
             elif m.kind is MentionKind.MESSAGE:
                 pieces.append(m.text.encode())
         if pieces:
             self.message(pieces)
 
 
-def mention_scores(corpus: Corpus, text: str) -> tuple[np.ndarray, np.ndarray]:
-    """(per-symbol, per-file) scores of what the text mentions exactly."""
-    resolver = _Resolver(corpus)
-    resolver.add(find_mentions(text))
-    symbol = resolver.symbol
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """Every per-symbol signal of one query, before they are combined."""
+
+    corpus: Corpus
+    bm25: np.ndarray  # normalised to a best of 1
+    file_bm25: np.ndarray  # per file, normalised
+    mentions: dict[MentionKind, np.ndarray]  # per symbol, absolute
+    file_mentions: dict[MentionKind, np.ndarray]  # per file, absolute
+    pagerank: np.ndarray  # normalised
+
+
+def _spread_to_children(corpus: Corpus, scores: np.ndarray) -> None:
     # Methods of a mentioned class share some of its mention.
-    for i in np.nonzero(symbol)[0]:
+    for i in np.nonzero(scores)[0]:
         s = corpus.symbols[int(i)]
         if s.kind is not SymbolKind.MODULE and s.children:
+            share = 0.3 * scores[i] / math.sqrt(len(s.children))
             for child in s.children:
-                symbol[corpus.position[child]] += 0.3 * symbol[i] / math.sqrt(len(s.children))
-    return symbol, resolver.file
+                scores[corpus.position[child]] += share
+
+
+def signals(index: RepoIndex, text: str, weights: Weights = DEFAULT_WEIGHTS) -> Signals:
+    corpus = corpus_for(index)
+    n = len(corpus.symbols)
+    bm25_index = corpus.bm25  # builds the vocabulary the query is mapped with
+    query = corpus.vocabulary.query(text)
+    bm25 = _normalised(bm25_index.scores(query)) if n else np.zeros(0)
+    file_bm25 = _normalised(corpus.file_bm25.scores(query)) if n else np.zeros(0)
+    resolver = _Resolver(corpus)
+    resolver.add(find_mentions(text))
+    for scores in resolver.symbol.values():
+        _spread_to_children(corpus, scores)
+    seeds = np.zeros(n)
+    for kind in MentionKind:
+        seeds += resolver.symbol[kind] + 0.1 * resolver.file[kind][corpus.file_of]
+    top = np.argsort(-bm25)[: weights.bm25_seeds]
+    seeds[top] += bm25[top]
+    # Nothing matched at all: no ranking (a global PageRank is the repo map's job).
+    pr = _normalised(pagerank(corpus.graph, n, seeds)) if seeds.any() else np.zeros(n)
+    return Signals(corpus, bm25, file_bm25, resolver.symbol, resolver.file, pr)
+
+
+def combine(signals: Signals, weights: Weights = DEFAULT_WEIGHTS) -> np.ndarray:
+    corpus = signals.corpus
+    per_kind = {
+        MentionKind.FRAME: weights.frame,
+        MentionKind.PATH: weights.path,
+        MentionKind.DOTTED: weights.dotted,
+        MentionKind.IDENTIFIER: weights.identifier,
+        MentionKind.MESSAGE: weights.message,
+    }
+    mentioned = np.zeros(len(corpus.symbols))
+    mentioned_files = np.zeros(len(corpus.paths))
+    for kind, factor in per_kind.items():
+        mentioned += factor * signals.mentions[kind]
+        mentioned_files += factor * signals.file_mentions[kind]
+    scores = (
+        weights.bm25 * signals.bm25
+        + weights.file_bm25 * signals.file_bm25[corpus.file_of]
+        + mentioned
+        + weights.file_mention * mentioned_files[corpus.file_of]
+        + weights.pagerank * signals.pagerank
+    )
+    scores[corpus.test_file[corpus.file_of]] *= weights.test_factor
+    scores[corpus.is_module] *= weights.module_factor
+    return scores
 
 
 def rank(index: RepoIndex, text: str, weights: Weights = DEFAULT_WEIGHTS) -> Ranking:
     """Every symbol of `index` scored against `text`."""
-    corpus = corpus_for(index)
-    n = len(corpus.symbols)
-    if n == 0:
-        return Ranking(corpus, np.zeros(0))
-    bm25_index = corpus.bm25  # builds the vocabulary the query is mapped with
-    query = corpus.vocabulary.query(text)
-    bm25 = _normalised(bm25_index.scores(query))
-    file_bm25 = _normalised(corpus.file_bm25.scores(query))
-    mentioned, mentioned_files = mention_scores(corpus, text)
-    seeds = mentioned + mentioned_files[corpus.file_of] * 0.1
-    top = np.argsort(-bm25)[: weights.bm25_seeds]
-    seeds[top] += bm25[top]
-    pr = _normalised(pagerank(corpus.graph, n, seeds))
-    scores = (
-        weights.bm25 * bm25
-        + weights.file_bm25 * file_bm25[corpus.file_of]
-        + weights.mention * (mentioned + 0.5 * mentioned_files[corpus.file_of])
-        + weights.pagerank * pr
-    )
-    scores[corpus.test_file[corpus.file_of]] *= weights.test_factor
-    modules = np.fromiter((s.kind is SymbolKind.MODULE for s in corpus.symbols), dtype=bool, count=n)
-    scores[modules] *= weights.module_factor
-    return Ranking(corpus, scores)
+    found = signals(index, text, weights)
+    return Ranking(found.corpus, combine(found, weights))
 
 
 def locate(index: RepoIndex, issue_text: str, k: int = 10, *, weights: Weights = DEFAULT_WEIGHTS) -> list[Located]:

@@ -122,7 +122,8 @@ def find_mentions(text: str) -> list[Mention]:
                 key = (MentionKind.IDENTIFIER, word)
                 if key in seen or len(word) < 3 or word.lower() in _NOT_NAMES:
                     continue
-                if not any_word and not _looks_like_code(word):
+                called = region[m.end() : m.end() + 1] == "("
+                if not any_word and not called and not _looks_like_code(word):
                     continue
                 seen.add(key)
                 mentions.append(Mention(MentionKind.IDENTIFIER, word, name=word, weight=region_weight))
