@@ -105,24 +105,9 @@ def _groups(symbols: tuple[Symbol, ...]) -> list[list[Symbol]]:
 
 def _grown(symbol: Symbol, delta: int, line_delta: int, source: bytes) -> Symbol:
     """An enclosing symbol of the edit: same start, end moved."""
-    module = symbol.parent is None
-    return Symbol(
-        id=symbol.id,
-        path=symbol.path,
-        name=symbol.name,
-        qualname=symbol.qualname,
-        kind=symbol.kind,
-        language=symbol.language,
-        start_byte=symbol.start_byte,
-        end_byte=len(source) if module else symbol.end_byte + delta,
-        start_line=symbol.start_line,
-        end_line=line_count(source) if module else symbol.end_line + line_delta,
-        signature=symbol.signature,
-        docstring=symbol.docstring,
-        parent=symbol.parent,
-        children=symbol.children,
-        references=symbol.references,
-    )
+    if symbol.parent is None:  # the module ends where the file does
+        return _moved(symbol, 0, len(source) - symbol.end_byte, 0, line_count(source) - symbol.end_line)
+    return _moved(symbol, 0, delta, 0, line_delta)
 
 
 def _rescope_innermost(
@@ -199,6 +184,11 @@ def _rescope_innermost(
 
 
 def _shifted(symbol: Symbol, delta: int, line_delta: int) -> Symbol:
+    """A symbol after the edit: moved whole."""
+    return _moved(symbol, delta, delta, line_delta, line_delta)
+
+
+def _moved(symbol: Symbol, start: int, end: int, start_line: int, end_line: int) -> Symbol:
     return Symbol(
         id=symbol.id,
         path=symbol.path,
@@ -206,10 +196,10 @@ def _shifted(symbol: Symbol, delta: int, line_delta: int) -> Symbol:
         qualname=symbol.qualname,
         kind=symbol.kind,
         language=symbol.language,
-        start_byte=symbol.start_byte + delta,
-        end_byte=symbol.end_byte + delta,
-        start_line=symbol.start_line + line_delta,
-        end_line=symbol.end_line + line_delta,
+        start_byte=symbol.start_byte + start,
+        end_byte=symbol.end_byte + end,
+        start_line=symbol.start_line + start_line,
+        end_line=symbol.end_line + end_line,
         signature=symbol.signature,
         docstring=symbol.docstring,
         parent=symbol.parent,
