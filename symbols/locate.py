@@ -229,7 +229,9 @@ def signals(index: RepoIndex, text: str, weights: Weights = DEFAULT_WEIGHTS) -> 
     corpus = corpus_for(index)
     n = len(corpus.symbols)
     bm25_index = corpus.bm25  # builds the vocabulary the query is mapped with
-    query = corpus.vocabulary.query(text)
+    # The title says what is wrong in the fewest words: its terms count twice.
+    title = next((line for line in text.splitlines() if line.strip()), "")
+    query = corpus.vocabulary.query(text) + corpus.vocabulary.query(title)
     bm25 = _normalised(bm25_index.scores(query)) if n else np.zeros(0)
     file_bm25 = _normalised(corpus.file_bm25.scores(query)) if n else np.zeros(0)
     resolver = _Resolver(corpus)
