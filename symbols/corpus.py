@@ -74,6 +74,11 @@ class Corpus:
                 self.by_path_suffix.setdefault("/".join(components[start:]), []).append(number)
         self.test_file = np.array([is_test_path(p) for p in self.paths], dtype=bool)
         self.is_module = np.array([s.is_module for s in self.symbols], dtype=bool)
+        # Enclosing definition of each symbol, -1 at top level (modules do not count).
+        self.enclosing = np.array(
+            [-1 if s.parent is None or self.is_module[self.position[s.parent]] else self.position[s.parent] for s in self.symbols],
+            dtype=np.int64,
+        )
         self.first_symbol = np.searchsorted(self.file_of, np.arange(len(self.paths)))
 
     @cached_property
