@@ -12,6 +12,7 @@ statement boundaries) it falls back to a full scope of the new tree.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import tree_sitter as ts
@@ -103,6 +104,13 @@ def _groups(symbols: tuple[Symbol, ...]) -> list[list[Symbol]]:
     return groups
 
 
+_NUMBERED = re.compile(r"#\d+")
+
+
+def _base(qualname: str) -> str:
+    return _NUMBERED.sub("", qualname) if "#" in qualname else qualname
+
+
 def _grown(symbol: Symbol, delta: int, line_delta: int, source: bytes) -> Symbol:
     """An enclosing symbol of the edit: same start, end moved."""
     if symbol.parent is None:  # the module ends where the file does
@@ -144,8 +152,13 @@ def _rescope_innermost(
             return None
         before = by_id.get(make_id(path, parent.qualname))
         # An ancestor whose header text moved (a damaged body makes the
-        # signature run on) is not "unchanged but for its end".
-        if before is None or (before.signature, before.docstring, before.kind) != (parent.signature, parent.docstring, parent.kind):
+        # signature run on) is not "unchanged but for its end"; one whose
+        # id is a `#n` duplicate is found at another place and refused.
+        if (
+            before is None
+            or before.start_byte != language.outer_start(ancestor).start_byte
+            or (before.signature, before.docstring, before.kind) != (parent.signature, parent.docstring, parent.kind)
+        ):
             return None
     module_id = previous.symbols.module.id
     parent_id = make_id(path, parent.qualname) if parent is not None else module_id
@@ -164,7 +177,6 @@ def _rescope_innermost(
         old_head.parent != head.parent
         or old_head.start_byte != head.start_byte
         or old_head.end_byte + delta != head.end_byte
-        or any("#" in s.qualname for s in fresh)
     ):
         return None
     inside = {old_head.id}
@@ -172,6 +184,13 @@ def _rescope_innermost(
     while end < len(old) and old[end].parent in inside:
         inside.add(old[end].id)
         end += 1
+    # `#n` numbering is file-wide by qualname, and qualnames are not always
+    # nested by span (two `impl Foo` blocks both name methods `Foo::...`):
+    # a name shared with anything outside the subtree means start over.
+    outside = {_base(s.qualname) for s in old[:at]}
+    outside.update(_base(s.qualname) for s in old[end:])
+    if any(_base(s.qualname) in outside for s in fresh) or any(_base(s.qualname) in outside for s in old[at:end]):
+        return None
     ancestors: set[str] = set()
     walk = old_head.parent
     while walk is not None:
@@ -221,8 +240,6 @@ def _rescope(
 ) -> FileSymbols:
     root = tree.root_node
     old_symbols = previous.symbols.symbols
-    if any("#" in s.qualname for s in old_symbols):
-        return scope_tree(path, source, language, tree)
 
     # The dirty span (new coordinates): the edit plus whatever the parser says
     # changed shape, widened to whole top-level statements, one neighbour on
@@ -233,9 +250,13 @@ def _rescope(
         high = max(high, changed.end_byte)
     delta = new_end - old_end
     line_delta = source.count(b"\n", start, new_end) - previous.source.count(b"\n", start, old_end)
+    # Inside one definition, `#n` numbering cannot change anywhere else:
+    # every qualname below it starts with its own (unchanged) qualname.
     innermost = _rescope_innermost(path, language, previous, source, tree, low, high, delta, line_delta)
     if innermost is not None:
         return innermost
+    if any("#" in s.qualname for s in old_symbols):
+        return scope_tree(path, source, language, tree)
     nodes = root.children
     first = 0
     while first < len(nodes) and nodes[first].end_byte < low:

@@ -100,3 +100,21 @@ def test_adding_a_duplicate_renumbers_like_a_full_scope():
     after = reparse("dup.py", PYTHON, parsed, edited)
     assert [s.qualname for s in after.symbols.symbols] == ["<module>", "g", "f", "g#2"]
     assert after.symbols == scope_source("dup.py", edited)
+
+
+def test_a_method_added_to_one_impl_renumbers_its_namesake_in_another():
+    source = b"struct Foo;\n\nimpl Foo {\n    fn a(&self) {}\n}\n\nimpl Foo {\n    fn c(&self) {}\n}\n"
+    parsed = parse_file("two.rs", RUST, source)
+    edited = source.replace(b"fn a(&self) {}", b"fn a(&self) {}\n    fn c(&self) {}")
+    after = reparse("two.rs", RUST, parsed, edited)
+    assert after.symbols == scope_source("two.rs", edited)
+    assert "two.rs::Foo::c#2" in after.symbols.by_id()
+
+
+def test_edits_inside_a_duplicated_name_stay_exact():
+    source = b"class C:\n    def m(self):\n        return 1\n\n\nclass C:\n    def m(self):\n        return 2\n"
+    parsed = parse_file("dup2.py", PYTHON, source)
+    for old, new in ((b"return 2", b"return 3"), (b"return 1", b"return 4")):
+        source = source.replace(old, new)
+        parsed = reparse("dup2.py", PYTHON, parsed, source)
+        assert parsed.symbols == scope_source("dup2.py", source)
