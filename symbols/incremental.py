@@ -19,7 +19,7 @@ import tree_sitter as ts
 
 from symbols.languages import Definition, Language
 from symbols.model import FileSymbols, Symbol, make_id
-from symbols.scope import Scoper, file_symbols, line_count, module_symbol, parse, scope_tree
+from symbols.scope import Scoper, file_symbols, line_count, module_symbol, parse, scope_tree, words
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,21 +162,19 @@ def _rescope_innermost(
             return None
     module_id = previous.symbols.module.id
     parent_id = make_id(path, parent.qualname) if parent is not None else module_id
-    scoper = Scoper(path, source, language)
-    scoper.define(target, language.outer_start(target), parent, parent_id, [], [])
-    fresh = scoper.symbols
-    if not fresh:
+    definition = language.definition(target, source, parent)
+    if definition is None:
         return None
-    head = fresh[0]
     old = previous.symbols.symbols
-    at = next((i for i, s in enumerate(old) if s.id == head.id), None)
+    at = next((i for i, s in enumerate(old) if s.id == make_id(path, definition.qualname)), None)
     if at is None:
         return None
     old_head = old[at]
+    outer = language.outer_start(target)
     if (
-        old_head.parent != head.parent
-        or old_head.start_byte != head.start_byte
-        or old_head.end_byte + delta != head.end_byte
+        old_head.parent != parent_id
+        or old_head.start_byte != outer.start_byte
+        or old_head.end_byte + delta != target.end_byte
     ):
         return None
     inside = {old_head.id}
@@ -184,6 +182,36 @@ def _rescope_innermost(
     while end < len(old) and old[end].parent in inside:
         inside.add(old[end].id)
         end += 1
+    children = [s for s in old[at + 1 : end] if s.parent == old_head.id]
+    if children and all(c.end_byte <= low or c.start_byte >= high - delta for c in children):
+        # The change is in the target's own code, between its children:
+        # they are kept (or shifted), only the target's own fields change.
+        moved = [s if s.end_byte <= low else _shifted(s, delta, line_delta) for s in old[at + 1 : end]]
+        spans = [(s.start_byte, s.end_byte) for s in moved if s.parent == old_head.id]
+        head = Symbol(
+            id=old_head.id,
+            path=path,
+            name=definition.name,
+            qualname=old_head.qualname,
+            kind=definition.kind,
+            language=language.name,
+            start_byte=old_head.start_byte,
+            end_byte=target.end_byte,
+            start_line=old_head.start_line,
+            end_line=target.end_point.row + 1,
+            signature=definition.signature,
+            docstring=definition.docstring,
+            parent=parent_id,
+            children=old_head.children,
+            references=words(language, source, old_head.start_byte, target.end_byte, spans, definition.name),
+        )
+        fresh = [head, *moved]
+    else:
+        scoper = Scoper(path, source, language)
+        scoper.define(target, outer, parent, parent_id, [], [])
+        fresh = scoper.symbols
+        if not fresh or fresh[0].id != old_head.id:
+            return None
     # `#n` numbering is file-wide by qualname, and qualnames are not always
     # nested by span (two `impl Foo` blocks both name methods `Foo::...`):
     # a name shared with anything outside the subtree means start over.

@@ -118,3 +118,23 @@ def test_edits_inside_a_duplicated_name_stay_exact():
         source = source.replace(old, new)
         parsed = reparse("dup2.py", PYTHON, parsed, source)
         assert parsed.symbols == scope_source("dup2.py", source)
+
+
+def test_edit_in_a_class_own_code_between_its_methods():
+    source = b"class K:\n    def a(self):\n        return 1\n\n    limit = 10\n\n    def b(self):\n        return 2\n"
+    parsed = parse_file("own.py", PYTHON, source)
+    for old, new in ((b"limit = 10", b"limit = threshold + 10"), (b"limit = threshold + 10", b"limit = 1\n    extra = limit\n")):
+        source = source.replace(old, new)
+        parsed = reparse("own.py", PYTHON, parsed, source)
+        assert parsed.symbols == scope_source("own.py", source)
+    assert "threshold" not in parsed.symbols.by_id()["own.py::K"].references
+    assert "extra" in parsed.symbols.by_id()["own.py::K"].references
+
+
+def test_edit_in_an_impl_between_its_methods():
+    source = b"impl Foo {\n    fn a(&self) {}\n\n    const N: u32 = 1;\n\n    fn b(&self) {}\n}\n"
+    parsed = parse_file("own.rs", RUST, source)
+    source = source.replace(b"const N: u32 = 1;", b"const N: u32 = LIMIT;")
+    parsed = reparse("own.rs", RUST, parsed, source)
+    assert parsed.symbols == scope_source("own.rs", source)
+    assert "LIMIT" in parsed.symbols.by_id()["own.rs::impl Foo"].references
