@@ -129,11 +129,13 @@ def _rescope_innermost(
     delta: int,
     line_delta: int,
 ) -> FileSymbols | None:
-    """Re-scope only the innermost definition holding the whole change, or None.
+    """Re-scope only inside the innermost definition holding the whole change.
 
-    Its ancestors keep everything but their end; every symbol after it
-    shifts. None when that shortcut does not apply (the change reaches a
-    definition's name or outside it): the caller falls back.
+    That definition's own fields are recomputed, its children the change
+    touches are scoped afresh, the others kept (before it) or shifted
+    (after it); its ancestors keep everything but their end; every symbol
+    after it shifts. When the definition's own name changed, its parent is
+    tried instead. None when no definition qualifies: the caller falls back.
     """
     node: ts.Node | None = tree.root_node.descendant_for_byte_range(low, high)
     chain: list[ts.Node] = []
@@ -141,8 +143,25 @@ def _rescope_innermost(
         if node.type in language.definition_types:
             chain.append(node)
         node = node.parent
-    if not chain:
-        return None
+    for depth in range(len(chain)):
+        found = _rescope_inside(path, language, previous, source, tree, chain[depth:], low, high, delta, line_delta)
+        if found is not None:
+            return found
+    return None
+
+
+def _rescope_inside(
+    path: str,
+    language: Language,
+    previous: Parsed,
+    source: bytes,
+    tree: ts.Tree,
+    chain: list[ts.Node],
+    low: int,
+    high: int,
+    delta: int,
+    line_delta: int,
+) -> FileSymbols | None:
     target = chain[0]
     parent: Definition | None = None
     by_id = previous.symbols.by_id()
@@ -165,69 +184,115 @@ def _rescope_innermost(
     definition = language.definition(target, source, parent)
     if definition is None:
         return None
-    old = previous.symbols.symbols
-    at = next((i for i, s in enumerate(old) if s.id == make_id(path, definition.qualname)), None)
-    if at is None:
-        return None
-    old_head = old[at]
+    old_head = by_id.get(make_id(path, definition.qualname))
     outer = language.outer_start(target)
     if (
-        old_head.parent != parent_id
+        old_head is None
+        or old_head.parent != parent_id
         or old_head.start_byte != outer.start_byte
         or old_head.end_byte + delta != target.end_byte
     ):
         return None
+    old = previous.symbols.symbols
+    at = next(i for i, s in enumerate(old) if s is old_head)
     inside = {old_head.id}
     end = at + 1
     while end < len(old) and old[end].parent in inside:
         inside.add(old[end].id)
         end += 1
-    children = [s for s in old[at + 1 : end] if s.parent == old_head.id]
-    if children and all(c.end_byte <= low or c.start_byte >= high - delta for c in children):
-        # The change is in the target's own code, between its children:
-        # they are kept (or shifted), only the target's own fields change.
-        moved = [s if s.end_byte <= low else _shifted(s, delta, line_delta) for s in old[at + 1 : end]]
-        spans = [(s.start_byte, s.end_byte) for s in moved if s.parent == old_head.id]
-        head = Symbol(
-            id=old_head.id,
-            path=path,
-            name=definition.name,
-            qualname=old_head.qualname,
-            kind=definition.kind,
-            language=language.name,
-            start_byte=old_head.start_byte,
-            end_byte=target.end_byte,
-            start_line=old_head.start_line,
-            end_line=target.end_point.row + 1,
-            signature=definition.signature,
-            docstring=definition.docstring,
-            parent=parent_id,
-            children=old_head.children,
-            references=words(language, source, old_head.start_byte, target.end_byte, spans, definition.name),
-        )
-        fresh = [head, *moved]
-    else:
-        scoper = Scoper(path, source, language)
-        scoper.define(target, outer, parent, parent_id, [], [])
-        fresh = scoper.symbols
-        if not fresh or fresh[0].id != old_head.id:
-            return None
+    # Children the change does not touch are kept (before it) or shifted
+    # (after it) with their subtrees; the touched ones are scoped afresh.
+    kept: list[Symbol] = []
+    shifted: list[Symbol] = []
+    dropped: list[Symbol] = []
+    bucket = dropped
+    for s in old[at + 1 : end]:
+        if s.parent == old_head.id:
+            if s.end_byte < low:
+                bucket = kept
+            elif s.start_byte > high - delta:
+                bucket = shifted
+            else:
+                bucket = dropped
+        bucket.append(s if bucket is kept else _shifted(s, delta, line_delta) if bucket is shifted else s)
+    scoper = Scoper(path, source, language)
+    touched_ids: list[str] = []
+    touched_spans: list[tuple[int, int]] = []
+    scoper.walk(target.children, _renamed_as(definition, old_head.qualname), old_head.id, touched_ids, touched_spans, (low, high))
+    fresh = scoper.symbols
     # `#n` numbering is file-wide by qualname, and qualnames are not always
     # nested by span (two `impl Foo` blocks both name methods `Foo::...`):
-    # a name shared with anything outside the subtree means start over.
-    outside = {_base(s.qualname) for s in old[:at]}
-    outside.update(_base(s.qualname) for s in old[end:])
-    if any(_base(s.qualname) in outside for s in fresh) or any(_base(s.qualname) in outside for s in old[at:end]):
+    # a touched name shared with anything else means start over.
+    others = {_base(s.qualname) for s in old[: at + 1]}
+    others.update(_base(s.qualname) for s in kept)
+    others.update(_base(s.qualname) for s in shifted)
+    others.update(_base(s.qualname) for s in old[end:])
+    if any(_base(s.qualname) in others for s in fresh) or any(_base(s.qualname) in others for s in dropped):
         return None
+    tops = [s for s in kept if s.parent == old_head.id]
+    tops_after = [s for s in shifted if s.parent == old_head.id]
+    child_ids = [s.id for s in tops] + touched_ids + [s.id for s in tops_after]
+    spans = [(s.start_byte, s.end_byte) for s in tops] + touched_spans + [(s.start_byte, s.end_byte) for s in tops_after]
+    # Every definition at this level must be accounted for exactly once (a
+    # doc comment turned into code can move where a kept child starts).
+    if sorted(spans) != spans or _count_definitions(language, target.children) != len(child_ids):
+        return None
+    head = Symbol(
+        id=old_head.id,
+        path=path,
+        name=definition.name,
+        qualname=old_head.qualname,
+        kind=definition.kind,
+        language=language.name,
+        start_byte=old_head.start_byte,
+        end_byte=target.end_byte,
+        start_line=old_head.start_line,
+        end_line=target.end_point.row + 1,
+        signature=definition.signature,
+        docstring=definition.docstring,
+        parent=parent_id,
+        children=tuple(child_ids),
+        references=words(language, source, old_head.start_byte, target.end_byte, spans, definition.name),
+    )
     ancestors: set[str] = set()
     walk = old_head.parent
     while walk is not None:
         ancestors.add(walk)
         walk = by_id[walk].parent
     symbols = [_grown(s, delta, line_delta, source) if s.id in ancestors else s for s in old[:at]]
+    symbols.append(head)
+    symbols.extend(kept)
     symbols.extend(fresh)
+    symbols.extend(shifted)
     symbols.extend(_shifted(s, delta, line_delta) for s in old[end:])
     return file_symbols(path, source, language, tree, symbols[1:], symbols[0])
+
+
+def _count_definitions(language: Language, nodes: list[ts.Node]) -> int:
+    """How many definitions the scoper would find directly at this level."""
+    count = 0
+    for node in nodes:
+        if node.type in language.definition_types:
+            count += 1
+        elif node.type in language.container_types:
+            inner = language.unwrap(node)
+            if inner is not None and inner.type in language.definition_types:
+                count += 1
+            else:
+                count += _count_definitions(language, node.children)
+    return count
+
+
+def _renamed_as(definition: Definition, qualname: str) -> Definition:
+    return definition if definition.qualname == qualname else Definition(
+        node=definition.node,
+        name=definition.name,
+        kind=definition.kind,
+        qualname=qualname,
+        child_prefix=definition.child_prefix,
+        signature=definition.signature,
+        docstring=definition.docstring,
+    )
 
 
 def _shifted(symbol: Symbol, delta: int, line_delta: int) -> Symbol:
@@ -236,23 +301,43 @@ def _shifted(symbol: Symbol, delta: int, line_delta: int) -> Symbol:
 
 
 def _moved(symbol: Symbol, start: int, end: int, start_line: int, end_line: int) -> Symbol:
-    return Symbol(
-        id=symbol.id,
-        path=symbol.path,
-        name=symbol.name,
-        qualname=symbol.qualname,
-        kind=symbol.kind,
-        language=symbol.language,
-        start_byte=symbol.start_byte + start,
-        end_byte=symbol.end_byte + end,
-        start_line=symbol.start_line + start_line,
-        end_line=symbol.end_line + end_line,
-        signature=symbol.signature,
-        docstring=symbol.docstring,
-        parent=symbol.parent,
-        children=symbol.children,
-        references=symbol.references,
-    )
+    # Half the symbols of a file move on every edit. Building them through
+    # the frozen dataclass's __init__ (one object.__setattr__ per field)
+    # dominated an update; the slot descriptors set the same fields directly.
+    moved = object.__new__(Symbol)
+    _set_id(moved, symbol.id)
+    _set_path(moved, symbol.path)
+    _set_name(moved, symbol.name)
+    _set_qualname(moved, symbol.qualname)
+    _set_kind(moved, symbol.kind)
+    _set_language(moved, symbol.language)
+    _set_start_byte(moved, symbol.start_byte + start)
+    _set_end_byte(moved, symbol.end_byte + end)
+    _set_start_line(moved, symbol.start_line + start_line)
+    _set_end_line(moved, symbol.end_line + end_line)
+    _set_signature(moved, symbol.signature)
+    _set_docstring(moved, symbol.docstring)
+    _set_parent(moved, symbol.parent)
+    _set_children(moved, symbol.children)
+    _set_references(moved, symbol.references)
+    return moved
+
+
+_set_id = Symbol.id.__set__  # type: ignore[attr-defined]
+_set_path = Symbol.path.__set__  # type: ignore[attr-defined]
+_set_name = Symbol.name.__set__  # type: ignore[attr-defined]
+_set_qualname = Symbol.qualname.__set__  # type: ignore[attr-defined]
+_set_kind = Symbol.kind.__set__  # type: ignore[attr-defined]
+_set_language = Symbol.language.__set__  # type: ignore[attr-defined]
+_set_start_byte = Symbol.start_byte.__set__  # type: ignore[attr-defined]
+_set_end_byte = Symbol.end_byte.__set__  # type: ignore[attr-defined]
+_set_start_line = Symbol.start_line.__set__  # type: ignore[attr-defined]
+_set_end_line = Symbol.end_line.__set__  # type: ignore[attr-defined]
+_set_signature = Symbol.signature.__set__  # type: ignore[attr-defined]
+_set_docstring = Symbol.docstring.__set__  # type: ignore[attr-defined]
+_set_parent = Symbol.parent.__set__  # type: ignore[attr-defined]
+_set_children = Symbol.children.__set__  # type: ignore[attr-defined]
+_set_references = Symbol.references.__set__  # type: ignore[attr-defined]
 
 
 def _rescope(

@@ -130,13 +130,22 @@ class Scoper:
         parent_id: str,
         children: list[str],
         spans: list[tuple[int, int]],
+        window: tuple[int, int] | None = None,
     ) -> None:
-        """Scope every definition among `nodes` and below their containers."""
+        """Scope every definition among `nodes` and below their containers.
+
+        With a `window` (low, high), definitions at this level that do not
+        touch it are skipped: the incremental updater keeps those itself.
+        """
         language = self.language
         definition_types = language.definition_types
         container_types = language.container_types
         for node in nodes:
             kind = node.type
+            if window is not None:
+                start = language.outer_start(node).start_byte if kind in definition_types else node.start_byte
+                if node.end_byte < window[0] or start > window[1]:
+                    continue
             if kind in definition_types:
                 self.define(node, language.outer_start(node), parent, parent_id, children, spans)
             elif kind in container_types:
@@ -144,7 +153,7 @@ class Scoper:
                 if inner is not None and inner.type in definition_types:
                     self.define(inner, node, parent, parent_id, children, spans)
                 else:
-                    self.walk(node.children, parent, parent_id, children, spans)
+                    self.walk(node.children, parent, parent_id, children, spans, window)
 
     def define(
         self,
