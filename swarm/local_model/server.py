@@ -115,6 +115,15 @@ def die_with_parent() -> Callable[[], None] | None:
     return hook
 
 
+async def wait_exit(process: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Wait up to `timeout` s for the process to exit (and reap it)."""
+    with trio.move_on_after(timeout):
+        while process.poll() is None:
+            await trio.sleep(POLL_INTERVAL / 2)
+        return True
+    return False
+
+
 def log_tail(path: Path, lines: int = 20) -> str:
     try:
         with path.open("r", errors="replace") as handle:
@@ -133,7 +142,7 @@ class LocalServer:
         self.port = 0
         self.restarts = 0
         self.pid: int | None = None
-        self._process: trio.Process | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._lock = trio.Lock()
 
     @property
@@ -147,7 +156,7 @@ class LocalServer:
 
     @property
     def running(self) -> bool:
-        return self._process is not None and self._process.returncode is None
+        return self._process is not None and self._process.poll() is None
 
     async def healthy(self) -> bool:
         """One /health probe: True when the server answers 200."""
@@ -159,12 +168,16 @@ class LocalServer:
 
     # -- lifecycle (driven by local_server) ---------------------------------
 
-    async def _spawn(self, port: int) -> trio.Process:
+    async def _spawn(self, port: int) -> subprocess.Popen[bytes]:
         self.port = port
         with self.log_path.open("ab") as log:
             log.write(f"--- starting on port {port} (restart {self.restarts}) ---\n".encode())
             log.flush()
-            process = await trio.lowlevel.open_process(
+            # Spawned from the event loop's own thread, not a worker thread
+            # (as trio.lowlevel.open_process does): PDEATHSIG fires when the
+            # spawning *thread* exits, and trio's idle workers exit after
+            # seconds. A fork+exec blocks the loop for a few milliseconds.
+            process = subprocess.Popen(
                 server_argv(self.config, port),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -176,11 +189,11 @@ class LocalServer:
         self.pid = process.pid
         return process
 
-    async def _await_health(self, process: trio.Process) -> None:
+    async def _await_health(self, process: subprocess.Popen[bytes]) -> None:
         async with httpx.AsyncClient(timeout=5.0, trust_env=False) as client:
             with trio.move_on_after(self.config.ready_timeout) as scope:
                 while True:
-                    if process.returncode is not None or process.poll() is not None:
+                    if process.poll() is not None:
                         tail = log_tail(self.log_path)
                         if any(marker in tail.lower() for marker in BIND_FAILURE_MARKERS):
                             raise PortInUseError(
@@ -225,38 +238,43 @@ class LocalServer:
                 if attempt == AUTO_PORT_ATTEMPTS - 1:
                     raise
 
-    async def _wait_or_stop(self, process: trio.Process) -> None:
+    async def _wait_or_stop(self, process: subprocess.Popen[bytes]) -> None:
         try:
             await self._await_health(process)
         except BaseException:
             await self._stop(process)
             raise
 
-    async def _stop(self, process: trio.Process) -> None:
-        if process.returncode is not None:
+    async def _stop(self, process: subprocess.Popen[bytes]) -> None:
+        if process.poll() is not None:
             return
         with trio.CancelScope(shield=True):
             with contextlib.suppress(ProcessLookupError):
                 process.terminate()
-            with trio.move_on_after(TERMINATE_GRACE):
-                await process.wait()
+            if await wait_exit(process, TERMINATE_GRACE):
                 return
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
-            await process.wait()
+            await wait_exit(process, TERMINATE_GRACE)
 
     async def recover(self) -> None:
         """Call after a request to the server failed at the transport level.
 
-        If the process died, restart it on the same port, once per run; a
-        second death raises ServerCrashedError. Concurrent callers share one
-        restart. If the process is alive, this only waits for it to be healthy.
+        If the process died (or stays unhealthy past the ready timeout),
+        restart it on the same port, once per run; a second death raises
+        ServerCrashedError. Concurrent callers share one restart. If the
+        process is alive and answers, this only waits for it to be healthy.
         """
         async with self._lock:
             process = self._process
-            if process is not None and process.returncode is None and process.poll() is None:
-                await self._await_health(process)
-                return
+            if process is not None and process.poll() is None:
+                try:
+                    await self._await_health(process)
+                    return
+                except ServerStartError:
+                    # Died (a kill lands a moment after it is sent) or hung
+                    # while we waited: a crash either way.
+                    await self._stop(process)
             code = None if process is None else process.returncode
             tail = log_tail(self.log_path)
             if self.restarts >= self.config.max_restarts:
@@ -274,26 +292,38 @@ class LocalServer:
                     f"llama-server crashed (exit code {code}) and could not be restarted: {exc}"
                 ) from None
 
-    async def _shutdown(self) -> None:
+    async def start(self) -> None:
+        """Start the process and wait until it is healthy (see `local_server`)."""
+        await self._start(self.config.port)
+
+    async def stop(self) -> None:
+        """Terminate the process (SIGTERM, then SIGKILL after a grace period);
+        safe to call twice and from a cancelled task."""
         if self._process is not None:
             await self._stop(self._process)
+
+
+def check_files(config: ServerConfig) -> None:
+    for path, what in ((config.binary, "llama-server binary"), (config.model, "model file"), (config.template, "chat template")):
+        if not path.is_file():
+            raise ServerStartError(f"{what} not found at {path}; run `swarm model install` or fix the path")
+
+
+def new_log_path() -> Path:
+    fd, name = tempfile.mkstemp(prefix="swarm-llama-server-", suffix=".log")
+    os.close(fd)
+    return Path(name)
 
 
 @contextlib.asynccontextmanager
 async def local_server(config: ServerConfig) -> AsyncIterator[LocalServer]:
     """Run llama-server for the duration of the block; see the module doc."""
-    for path, what in ((config.binary, "llama-server binary"), (config.model, "model file"), (config.template, "chat template")):
-        if not path.is_file():
-            raise ServerStartError(f"{what} not found at {path}; run `swarm model install` or fix the path")
-    log_path = config.log_path
-    if log_path is None:
-        fd, name = tempfile.mkstemp(prefix="swarm-llama-server-", suffix=".log")
-        os.close(fd)
-        log_path = Path(name)
+    check_files(config)
+    log_path = config.log_path or new_log_path()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     server = LocalServer(config, log_path)
     try:
-        await server._start(config.port)
+        await server.start()
         yield server
     finally:
-        await server._shutdown()
+        await server.stop()
