@@ -6,12 +6,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import zipfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from swarm.local_model.install import normalize
-from swarm.local_model.paths import WeightsSpec, status
+from swarm.local_model.paths import LocalModelStatus, WeightsSpec, status
+from swarm.local_model.server import LocalServer, ServerConfig, local_server
 
 SETUP_HINT = "run ./scripts/setup test (it installs the model and builds llama-server)"
 
@@ -67,3 +69,20 @@ def installed_model():
     if not current.ready:
         pytest.skip(f"local model not installed ({current.weights.describe}; {current.server.describe}): {SETUP_HINT}")
     return current
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    # Session scope so one real server can serve every test that only talks
+    # to it (starting one costs seconds on a busy machine).
+    return "trio"
+
+
+@pytest.fixture(scope="session")
+async def shared_server(
+    installed_model: LocalModelStatus, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[LocalServer]:
+    log = tmp_path_factory.mktemp("shared-server") / "server.log"
+    config = ServerConfig(binary=installed_model.server.path, model=installed_model.weights.path, log_path=log)
+    async with local_server(config) as running:
+        yield running

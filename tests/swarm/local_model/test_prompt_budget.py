@@ -9,6 +9,7 @@ from swarm.local_model.errors import TokenizeError
 from swarm.local_model.prompt_budget import (
     BUDGETS,
     BYTES_PER_TOKEN,
+    MESSAGE_OVERHEAD_TOKENS,
     ContextBudget,
     EstimatingCounter,
     ServerTokenCounter,
@@ -112,3 +113,39 @@ async def test_unreachable_tokenizer_is_a_clear_error() -> None:
         counter = ServerTokenCounter(f"http://127.0.0.1:{free_port()}", client)
         with pytest.raises(TokenizeError, match="cannot reach"):
             await counter.count("hello")
+
+
+@pytest.mark.slow
+@pytest.mark.anyio
+async def test_exact_counts_from_the_real_server(shared_server) -> None:
+    import httpx
+
+    async with httpx.AsyncClient(trust_env=False, timeout=120) as client:
+        counter = ServerTokenCounter(shared_server.root_url, client)
+        text = "def total(self):\n    return sum(item.price for item in self.items)\n"
+        tokens = await counter.tokenize(text)
+        assert len(tokens) == await counter.count(text) > 0
+        messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": text}]
+        prompt = await counter.render(messages)
+        assert text.strip() in prompt
+        whole = await counter.count_request(messages)
+        assert whole == await counter.count(prompt)
+        assert whole > len(tokens) + MESSAGE_OVERHEAD_TOKENS
+        tools = [{"type": "function", "function": {"name": "read", "parameters": {"type": "object"}}}]
+        assert await counter.count_request(messages, tools) > whole
+
+
+@pytest.mark.slow
+@pytest.mark.anyio
+async def test_estimate_errs_high_on_real_code(shared_server) -> None:
+    import httpx
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    sources = sorted((root / "examples").glob("*/**/*.py")) + sorted((root / "examples").glob("*/**/*.rs"))
+    assert sources
+    async with httpx.AsyncClient(trust_env=False, timeout=120) as client:
+        counter = ServerTokenCounter(shared_server.root_url, client)
+        for path in sources:
+            text = path.read_text()
+            assert estimate_tokens(text) >= await counter.count(text), path

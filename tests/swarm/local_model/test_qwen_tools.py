@@ -5,15 +5,12 @@ answer after the tool result. Structure only, never wording."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from swarm.local_model.paths import LocalModelStatus
-from swarm.local_model.server import LocalServer, ServerConfig, local_server
+from swarm.local_model.server import LocalServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.anyio]
 
@@ -38,10 +35,8 @@ QUESTION = [
 
 
 @pytest.fixture
-async def server(installed_model: LocalModelStatus, tmp_path: Path) -> AsyncIterator[LocalServer]:
-    config = ServerConfig(binary=installed_model.server.path, model=installed_model.weights.path, log_path=tmp_path / "server.log")
-    async with local_server(config) as running:
-        yield running
+def server(shared_server: LocalServer) -> LocalServer:
+    return shared_server
 
 
 async def chat(server: LocalServer, body: dict[str, Any]) -> dict[str, Any]:
