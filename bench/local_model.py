@@ -9,7 +9,9 @@ Prints one JSON line:
 - throughput: prompt and generation tokens/s as llama-server reports them,
   for a tool-offering chat request through our template, against the same
   prompt sent raw to /completion in the same run (ratio chat / raw: what the
-  chat layer, template and tool-call parsing cost);
+  chat layer, template and tool-call parsing cost); and the wall time of the
+  same request through the `local` provider's code path (ChatModel over the
+  OpenAI-compatible backend) against the plain HTTP chat request;
 - tokens: exact size of the template's fixed overhead and of each compact
   tool schema, and the offline estimate's error on real source files;
 - roundtrip: one tool call + tool result + answer, wall time and tokens.
@@ -33,6 +35,7 @@ from typing import Any
 import httpx
 import trio
 
+from swarm.config import ModelSettings
 from swarm.local_model.paths import status
 from swarm.local_model.prompt_budget import (
     BUDGETS,
@@ -42,6 +45,9 @@ from swarm.local_model.prompt_budget import (
     estimate_tokens,
 )
 from swarm.local_model.server import LocalServer, ServerConfig, local_server
+from swarm.models import ChatModel
+from swarm.models.local import LocalBackend
+from swarm.protocols import ChatMessage, ToolSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -101,23 +107,40 @@ def build_prompt_messages() -> list[dict[str, Any]]:
 
 
 async def throughput(server: LocalServer, counter: ServerTokenCounter, client: httpx.AsyncClient, rounds: int) -> dict[str, Any]:
-    messages = build_prompt_messages()
-    prompt = await counter.render(messages, TOOLS)
-    chat_runs, raw_runs = [], []
-    for _ in range(rounds):
-        # Alternate so drift on a shared machine hits both sides alike;
-        # cache_prompt off so every run processes the whole prompt.
+    chat_runs, raw_runs, provider_runs = [], [], []
+    provider = ChatModel(
+        LocalBackend(ModelSettings(provider="local", model="qwen2.5-coder-1.5b-instruct", base_url=server.base_url,
+                                   temperature=0.0, max_tokens=64)),
+        role="symbol_agent",
+    )
+    specs = [ToolSpec(t["function"]["name"], t["function"]["description"], t["function"]["parameters"]) for t in TOOLS]
+
+    def fresh(tag: str) -> list[dict[str, Any]]:
+        # A distinct first line per request defeats llama-server's prompt
+        # cache, so every path processes its whole prompt.
+        messages = build_prompt_messages()
+        messages[0] = {**messages[0], "content": f"[{tag}] {messages[0]['content']}"}
+        return messages
+
+    for round_number in range(rounds):
+        # Interleaved so drift on a shared machine hits every path alike.
+        prompt = await counter.render(fresh(f"raw{round_number}"), TOOLS)
         started = time.perf_counter()
         raw = (await client.post(f"{server.root_url}/completion", json={
-            "prompt": prompt, "n_predict": 64, "temperature": 0, "cache_prompt": False,
+            "prompt": prompt, "n_predict": 64, "temperature": 0,
         })).json()
         raw_runs.append((time.perf_counter() - started, raw["timings"]))
         started = time.perf_counter()
         chat = (await client.post(f"{server.base_url}/chat/completions", json={
-            "messages": messages, "tools": TOOLS, "tool_choice": "auto", "max_tokens": 64,
-            "temperature": 0, "cache_prompt": False,
+            "messages": fresh(f"chat{round_number}"), "tools": TOOLS, "tool_choice": "auto", "max_tokens": 64,
+            "temperature": 0,
         })).json()
         chat_runs.append((time.perf_counter() - started, chat["timings"]))
+        conversation = [ChatMessage(m["role"], m["content"]) for m in fresh(f"provider{round_number}")]
+        started = time.perf_counter()
+        completion = await provider.complete(conversation, tools=specs, tool_choice="auto")
+        provider_runs.append((time.perf_counter() - started, completion.usage.output_tokens))
+    await provider.aclose()
 
     def summary(runs: list[tuple[float, dict[str, Any]]]) -> dict[str, float]:
         return {
@@ -129,7 +152,11 @@ async def throughput(server: LocalServer, counter: ServerTokenCounter, client: h
         }
 
     chat_summary, raw_summary = summary(chat_runs), summary(raw_runs)
+    provider_wall = statistics.median(r[0] for r in provider_runs)
     return {
+        "provider_wall_s": round(provider_wall, 3),
+        "provider_gen_tokens": round(statistics.median(r[1] for r in provider_runs)),
+        "ratio_provider_wall_to_chat": round(provider_wall / chat_summary["wall_s"], 3),
         "chat": chat_summary,
         "raw_baseline": raw_summary,
         "ratio_prompt_tok_s": round(chat_summary["prompt_tok_s"] / raw_summary["prompt_tok_s"], 3),

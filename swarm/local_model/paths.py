@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,26 +160,30 @@ class LocalModelStatus:
         return self.weights.ready and self.server.ready
 
 
+def own_artefact(env: Mapping[str, str], variable: str, usable: Callable[[Path], bool]) -> Artefact | None:
+    """The file an environment variable points at, if it is set."""
+    if not env.get(variable):
+        return None
+    own = Path(env[variable]).expanduser()
+    return Artefact(own, usable(own), variable)
+
+
 def resolve_weights(
     layout: CacheLayout, spec: WeightsSpec = QWEN_CODER_1_5B, env: Mapping[str, str] | None = None
 ) -> Artefact:
-    env = os.environ if env is None else env
-    if env.get(GGUF_ENV):
-        own = Path(env[GGUF_ENV]).expanduser()
-        return Artefact(own, own.is_file(), GGUF_ENV)
     path = layout.weights(spec)
-    return Artefact(path, stamp_matches(path, layout.weights_stamp(spec), spec), "cache")
+    return own_artefact(os.environ if env is None else env, GGUF_ENV, Path.is_file) or Artefact(
+        path, stamp_matches(path, layout.weights_stamp(spec), spec), "cache"
+    )
 
 
 def resolve_server(
     layout: CacheLayout, spec: ServerSpec = LLAMA_SERVER, env: Mapping[str, str] | None = None
 ) -> Artefact:
-    env = os.environ if env is None else env
-    if env.get(SERVER_ENV):
-        own = Path(env[SERVER_ENV]).expanduser()
-        return Artefact(own, is_executable(own), SERVER_ENV)
     path = layout.server_binary(spec)
-    return Artefact(path, is_executable(path), "cache")
+    return own_artefact(os.environ if env is None else env, SERVER_ENV, is_executable) or Artefact(
+        path, is_executable(path), "cache"
+    )
 
 
 def status(
