@@ -6,14 +6,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import zipfile
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import trio
 
 from swarm.local_model.install import normalize
 from swarm.local_model.paths import LocalModelStatus, WeightsSpec, status
-from swarm.local_model.server import LocalServer, ServerConfig, local_server
+from swarm.local_model.server import LocalServer, ServerConfig
 
 SETUP_HINT = "run ./scripts/setup test (it installs the model and builds llama-server)"
 
@@ -72,17 +73,16 @@ def installed_model():
 
 
 @pytest.fixture(scope="session")
-def anyio_backend() -> str:
-    # Session scope so one real server can serve every test that only talks
-    # to it (starting one costs seconds on a busy machine).
-    return "trio"
-
-
-@pytest.fixture(scope="session")
-async def shared_server(
-    installed_model: LocalModelStatus, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[LocalServer]:
+def shared_server(installed_model: LocalModelStatus, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    """One real server for every test that only talks to it (starting one
+    costs seconds on a busy machine). Started and stopped in their own
+    trio.run: the process is not tied to an event loop, and a session-long
+    async fixture would keep a trio run open under the rest of the suite."""
     log = tmp_path_factory.mktemp("shared-server") / "server.log"
     config = ServerConfig(binary=installed_model.server.path, model=installed_model.weights.path, log_path=log)
-    async with local_server(config) as running:
-        yield running
+    server = LocalServer(config, log)
+    trio.run(server.start)
+    try:
+        yield server
+    finally:
+        trio.run(server.stop)
