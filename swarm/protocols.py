@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:
+    from swarm.bus import Bus
+    from swarm.messages import Message
 
 # --------------------------------------------------------------------------
 # Models: one protocol for every provider (swarm/models/, docs: README
@@ -153,3 +157,24 @@ class CallObserver(Protocol):
     """Receives every `CallRecord` (the run log is one); may be async."""
 
     def __call__(self, record: CallRecord) -> Awaitable[None] | None: ...
+
+
+# --------------------------------------------------------------------------
+# Agents: participants of the message bus (swarm/bus.py). Messages and their
+# kinds are declared in swarm/messages.py.
+
+
+class Agent(Protocol):
+    """A participant the bus serves one message at a time, in arrival order.
+
+    `address` is a role (`coordinator`, `proxy-user`, `harness`, `human`) or
+    the id of the symbol the agent owns. `handle` may send messages through
+    `bus`; it should not wait for the reply to its own request (the reply
+    comes as a later message), or two agents asking each other would wait
+    forever.
+    """
+
+    @property
+    def address(self) -> str: ...
+
+    async def handle(self, message: Message, bus: Bus) -> None: ...
