@@ -74,13 +74,14 @@ def _shared(config: ServerConfig) -> _Shared:
     return table.setdefault(config, _Shared())
 
 
-async def acquire_server(config: ServerConfig) -> LocalServer:
+async def acquire_server(config: ServerConfig, progress: Progress = stderr_progress) -> LocalServer:
     """The running server for `config`, started by the first caller."""
     shared = _shared(config)
     async with shared.lock:
         if shared.server is None:
             check_files(config)
             server = LocalServer(config, config.log_path or new_log_path())
+            progress(f"starting llama-server for {config.model.name} (log: {server.log_path})")
             await server.start()
             shared.server = server
         shared.users += 1
@@ -176,7 +177,7 @@ class LocalBackend:
                 return self.inner
             config = await self._server_config()
             try:
-                self.server = await acquire_server(config)
+                self.server = await acquire_server(config, self.progress)
             except LocalModelError as exc:
                 raise LocalServerFailed(str(exc)) from None
             self._config = config
