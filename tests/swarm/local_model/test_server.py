@@ -23,6 +23,7 @@ from swarm.local_model import server as server_module
 from swarm.local_model.errors import PortInUseError, ServerCrashedError, ServerStartError
 from swarm.local_model.paths import LocalModelStatus
 from swarm.local_model.server import ServerConfig, free_port, local_server, port_is_free, server_argv, template_path
+from tests.swarm.local_model.processes import alive
 
 pytestmark = [pytest.mark.slow, pytest.mark.anyio]
 
@@ -30,19 +31,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.anyio]
 def config_for(installed: LocalModelStatus, tmp_path: Path, **changes: object) -> ServerConfig:
     base = ServerConfig(binary=installed.server.path, model=installed.weights.path, log_path=tmp_path / "server.log", context=1024)
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie still answers kill(0); it is gone for our purposes.
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 async def test_argv_has_the_documented_flags(installed_model: LocalModelStatus, tmp_path: Path) -> None:

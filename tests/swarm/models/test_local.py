@@ -18,6 +18,7 @@ from swarm.models.errors import ModelConfigError, ModelError, ProviderNotAvailab
 from swarm.models.local import CONTEXT_ENV, LocalBackend, LocalServerFailed, context_size
 from swarm.models.openai import OpenAIBackend
 from swarm.protocols import ChatMessage, ToolSpec
+from tests.swarm.local_model.processes import alive
 
 pytestmark = pytest.mark.anyio
 
@@ -45,14 +46,6 @@ def local_settings(**changes: object) -> ModelSettings:
     fields: dict[str, object] = {"provider": "local", "model": "qwen2.5-coder-1.5b-instruct", "temperature": 0.0, "max_tokens": 128}
     fields.update(changes)
     return ModelSettings(**fields)  # type: ignore[arg-type]
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 @pytest.mark.slow
