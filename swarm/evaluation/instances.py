@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from swarm.evaluation.errors import InstanceFileError
+from swarm.evaluation.records import read_records
 
 REQUIRED_FIELDS: tuple[str, ...] = (
     "instance_id",
@@ -101,27 +102,12 @@ def parse_instance(record: Any, where: str) -> Instance:
 
 
 def _records(path: Path) -> Iterable[tuple[Any, str]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InstanceFileError(f"instances file {path} does not exist") from None
-    if path.suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InstanceFileError(f"{path}: not valid JSON ({exc})") from None
-        if not isinstance(data, list):
+    def unpack(document: Any) -> list[Any]:
+        if not isinstance(document, list):
             raise InstanceFileError(f"{path}: a .json instances file must hold a list")
-        for index, record in enumerate(data):
-            yield record, f"{path}[{index}]"
-        return
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            yield json.loads(line), f"{path}:{number}"
-        except json.JSONDecodeError as exc:
-            raise InstanceFileError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+        return document
+
+    return read_records(path, InstanceFileError, "instances", unpack)
 
 
 def load_instances(paths: Sequence[Path], ids: Iterable[str] | None = None) -> list[Instance]:

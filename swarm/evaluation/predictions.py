@@ -17,6 +17,7 @@ from typing import Any
 
 from swarm.evaluation.errors import PredictionFileError
 from swarm.evaluation.instances import Instance
+from swarm.evaluation.records import read_records
 
 BUILTIN: tuple[str, ...] = ("gold", "empty")
 
@@ -53,29 +54,14 @@ def parse_prediction(record: Any, where: str) -> Prediction:
 
 
 def _records(path: Path) -> Iterable[tuple[Any, str]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PredictionFileError(f"predictions file {path} does not exist") from None
-    if path.suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise PredictionFileError(f"{path}: not valid JSON ({exc})") from None
+    def unpack(document: Any) -> list[Any]:
         # SWE-agent writes {instance_id: prediction}; the harness takes both.
-        items = list(data.values()) if isinstance(data, dict) else data
+        items = list(document.values()) if isinstance(document, dict) else document
         if not isinstance(items, list):
             raise PredictionFileError(f"{path}: expected a list or an object of predictions")
-        for index, record in enumerate(items):
-            yield record, f"{path}[{index}]"
-        return
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            yield json.loads(line), f"{path}:{number}"
-        except json.JSONDecodeError as exc:
-            raise PredictionFileError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+        return items
+
+    return read_records(path, PredictionFileError, "predictions", unpack)
 
 
 def read_predictions(path: Path) -> dict[str, Prediction]:

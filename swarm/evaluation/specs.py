@@ -15,7 +15,7 @@ import shlex
 import sys
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -72,34 +72,15 @@ class EnvSpec:
     not_reproduced: tuple[str, ...] = field(default=())  # conda/system-only steps left out
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "repo": self.repo,
-            "version": self.version,
-            "python": self.python,
-            "packages": list(self.packages),
-            "requirements_files": list(self.requirements_files),
-            "environment_files": list(self.environment_files),
-            "pre_install": list(self.pre_install),
-            "install": self.install,
-            "test_cmd": self.test_cmd,
-            "eval_commands": list(self.eval_commands),
-            "log_parser": self.log_parser,
-            "source": self.source,
-            "not_reproduced": list(self.not_reproduced),
-        }
+        return {name: list(v) if isinstance(v, tuple) else v for name, v in asdict(self).items()}
 
     def environment_fields(self) -> dict[str, Any]:
         """What the shared environment depends on (its cache key); per-instance
         steps (pre_install, install, tests) are left out on purpose."""
-        return {
-            "repo": self.repo,
-            "version": self.version,
-            "python": self.python,
-            "packages": list(self.packages),
-            "requirements_files": list(self.requirements_files),
-            "environment_files": list(self.environment_files),
-        }
+        return {name: value for name, value in self.as_dict().items() if name in _ENVIRONMENT_FIELDS}
 
+
+_ENVIRONMENT_FIELDS = ("repo", "version", "python", "packages", "requirements_files", "environment_files")
 
 # Shell steps that change the machine rather than the checkout: without docker
 # they cannot (and must not) run; they are recorded as not reproduced.

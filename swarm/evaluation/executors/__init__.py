@@ -9,6 +9,7 @@ dataclasses): both implementations run them in other processes.
 from __future__ import annotations
 
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -49,6 +50,24 @@ class Executor(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
+
+
+class ClosingExecutor(ABC):
+    """`with` support for implementations: leaving the block closes them."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Executor:
+        return self  # type: ignore[return-value]
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 def default_workers() -> int:

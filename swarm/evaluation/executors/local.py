@@ -5,16 +5,15 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from types import TracebackType
 from typing import TypeVar
 
-from swarm.evaluation.executors import Outcome
+from swarm.evaluation.executors import ClosingExecutor, Outcome
 
 J = TypeVar("J")
 R = TypeVar("R")
 
 
-class LocalExecutor:
+class LocalExecutor(ClosingExecutor):
     name = "local"
 
     def __init__(self, workers: int) -> None:
@@ -38,14 +37,3 @@ class LocalExecutor:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def __enter__(self) -> LocalExecutor:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from types import TracebackType
 from typing import Any, TypeVar
 
 from swarm.evaluation.errors import ExecutorError
-from swarm.evaluation.executors import Outcome, default_workers
+from swarm.evaluation.executors import ClosingExecutor, Outcome, default_workers
 
 J = TypeVar("J")
 R = TypeVar("R")
@@ -33,7 +32,7 @@ def _loopback_only() -> None:
     ray_constants.ENABLE_RAY_CLUSTER = False
 
 
-class RayExecutor:
+class RayExecutor(ClosingExecutor):
     name = "ray"
 
     def __init__(self, workers: int | None = None, *, address: str | None = None) -> None:
@@ -83,14 +82,3 @@ class RayExecutor:
     def close(self) -> None:
         if self._ray.is_initialized():
             self._ray.shutdown()
-
-    def __enter__(self) -> RayExecutor:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
