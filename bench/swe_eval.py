@@ -35,14 +35,14 @@ from swarm.evaluation.instances import Instance, load_instances, read_ids
 from swarm.evaluation.predictions import builtin_predictions
 
 
-def _stats(values: Sequence[float]) -> dict[str, float]:
+def _stats(values: Sequence[float], digits: int = 2) -> dict[str, float]:
     if not values:
         return {}
     return {
-        "median": round(statistics.median(values), 2),
-        "min": round(min(values), 2),
-        "max": round(max(values), 2),
-        "total": round(sum(values), 1),
+        "median": round(statistics.median(values), digits),
+        "min": round(min(values), digits),
+        "max": round(max(values), digits),
+        "total": round(sum(values), digits),
     }
 
 
@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     served = [e["timings"]["environment"] for e in empty["instances"].values() if e["env"].get("cached")]
     cold = _stats(builds)
-    warm = _stats(served)
+    warm = _stats(served, digits=4)
     figures = {
         "bench": "swe_eval",
         "instances": len(instances),
@@ -114,7 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "environments": len(builds),
         "env_build_cold_s": cold,
         "env_from_cache_s": warm,
-        "env_cache_speedup": round(cold["median"] / max(warm["median"], 1e-3), 1) if cold and warm else None,
+        "env_cold_over_cached": round(cold["median"] / max(warm["median"], 1e-4)) if cold and warm else None,
+        "interpreter_discovery_s": _stats(
+            [e["timings"]["interpreters"] for e in empty["instances"].values() if "interpreters" in e["timings"]]
+        ),
         "grade_gold_s_per_instance": _stats(_grading_seconds(gold)),
         "grade_empty_s_per_instance": _stats(_grading_seconds(empty)),
         "wall_gold_cold_cache_s": round(gold_wall, 1),

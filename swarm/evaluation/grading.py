@@ -144,12 +144,13 @@ def grade_job(job: GradeJob) -> InstanceResult:
 
 def _grade(job: GradeJob, logs: Path, run_log: Path, clock: _Clock, progress: _Progress) -> dict[str, Any]:
     instance, spec, settings = job.instance, job.spec, job.settings
-    env_info = progress.env
     started = time.monotonic()
-    build = _environment_cache(settings).ensure(spec, instance)
+    cache = _environment_cache(settings)
+    cache.interpreters()  # discovered once per worker process; timed apart from the cache
+    started = clock.lap("interpreters", started)
+    build = cache.ensure(spec, instance)
     started = clock.lap("environment", started)
-    env_info.update(build.environment.describe())
-    env_info.update(cached=build.cached, build_log=str(build.log))
+    progress.env.update(build.environment.describe(), cached=build.cached, build_log=str(build.log))
     _note(run_log, f"environment {build.environment.key} ({'cached' if build.cached else 'built'}, "
                    f"{build.seconds:.1f} s), python {build.environment.python_version} {build.environment.note}")
     work_root = Path(settings.work_dir) if settings.work_dir else None
@@ -170,40 +171,16 @@ def _grade(job: GradeJob, logs: Path, run_log: Path, clock: _Clock, progress: _P
         _note(run_log, f"git diff after the model patch:\n{patches.diff(checkout)}")
         started = clock.lap("patch", started)
 
-        if spec.install:
-            installed = run_shell(spec.install, cwd=checkout, env=install_env, log=run_log,
-                                  timeout=settings.install_timeout)
-            if installed.timed_out:
-                raise EvaluationError(f"install step timed out after {settings.install_timeout:g} s (see {run_log})")
-            # As in the harness, a failed install (a patch may break setup.py) is
-            # not an error of the grader: the tests run and show what broke.
-            if not installed.ok:
-                _note(run_log, f"install step exited {installed.returncode}; running the tests anyway")
+        _install(spec, checkout, install_env, run_log, settings.install_timeout)
         started = clock.lap("install", started)
 
         try:
             patches.apply_test_patch(checkout, instance.base_commit, instance.test_patch, run_log)
         except PatchApplyError as exc:
             raise EvaluationError(f"the test patch does not apply after the model patch: {exc}") from None
-
         output = logs / "test_output.txt"
-        block = netblock.named(settings.network_block)
-        env_info["network_block"] = block.name
-        command = "\n".join([*spec.eval_commands, command_for_tests(instance, spec)])
-        output.write_text(f"+ network blocked ({block.name})\n{swebench_api.START_TEST_OUTPUT}\n")
-        tests = run_shell(
-            command,
-            cwd=checkout,
-            env=clean_environment(layer.root, for_install=False),
-            log=output,
-            timeout=settings.test_timeout,
-            block=block,
-        )
-        with open(output, "a", encoding="utf-8") as out:
-            out.write(f"\n{swebench_api.END_TEST_OUTPUT}\n")
+        _run_tests(job, checkout, layer.root, output, progress)
         clock.lap("tests", started)
-        if tests.timed_out:
-            raise EvaluationError(f"tests timed out after {settings.test_timeout:g} s (see {output})")
 
     log_text = output.read_text(encoding="utf-8", errors="replace")
     status_map = swebench_api.parse_status_map(log_text, parser_for(spec))
@@ -217,6 +194,40 @@ def _grade(job: GradeJob, logs: Path, run_log: Path, clock: _Clock, progress: _P
         tests_status=tests_status,
         log_path=str(output),
     )
+
+
+def _install(spec: EnvSpec, checkout: Path, env: dict[str, str], log: Path, timeout: float) -> None:
+    if not spec.install:
+        return
+    installed = run_shell(spec.install, cwd=checkout, env=env, log=log, timeout=timeout)
+    if installed.timed_out:
+        raise EvaluationError(f"install step timed out after {timeout:g} s (see {log})")
+    # As in the harness, a failed install (a patch may break setup.py) is not
+    # an error of the grader: the tests run and show what broke.
+    if not installed.ok:
+        _note(log, f"install step exited {installed.returncode}; running the tests anyway")
+
+
+def _run_tests(job: GradeJob, checkout: Path, env_root: Path, output: Path, progress: _Progress) -> None:
+    """The spec's test command on the test patch's files, network blocked,
+    output between swebench's start/end markers."""
+    settings = job.settings
+    block = netblock.named(settings.network_block)
+    progress.env["network_block"] = block.name
+    command = "\n".join([*job.spec.eval_commands, command_for_tests(job.instance, job.spec)])
+    output.write_text(f"+ network blocked ({block.name})\n{swebench_api.START_TEST_OUTPUT}\n")
+    tests = run_shell(
+        command,
+        cwd=checkout,
+        env=clean_environment(env_root, for_install=False),
+        log=output,
+        timeout=settings.test_timeout,
+        block=block,
+    )
+    with open(output, "a", encoding="utf-8") as out:
+        out.write(f"\n{swebench_api.END_TEST_OUTPUT}\n")
+    if tests.timed_out:
+        raise EvaluationError(f"tests timed out after {settings.test_timeout:g} s (see {output})")
 
 
 def _run_or_fail(command: str, cwd: Path, env: dict[str, str], log: Path, timeout: float, what: str) -> None:
