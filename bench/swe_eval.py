@@ -68,10 +68,17 @@ def _pass(
     return report, time.monotonic() - start
 
 
+STEPS = ("checkout", "setup", "patch", "install", "tests")
+
+
+def _step(report: Mapping[str, Any], step: str) -> list[float]:
+    return [e["timings"][step] for e in report["instances"].values() if step in e["timings"]]
+
+
 def _grading_seconds(report: Mapping[str, Any]) -> list[float]:
-    """Per instance: everything but getting the environment."""
+    """Per instance: everything but getting the environment and warming up a worker."""
     return [
-        entry["timings"]["total"] - entry["timings"].get("environment", 0.0)
+        entry["timings"]["total"] - entry["timings"].get("environment", 0.0) - entry["timings"].get("warmup", 0.0)
         for entry in report["instances"].values()
         if "total" in entry["timings"]
     ]
@@ -102,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     served = [e["timings"]["environment"] for e in empty["instances"].values() if e["env"].get("cached")]
     cold = _stats(builds)
-    warm = _stats(served, digits=4)
+    warm = _stats(served, digits=6)
     figures = {
         "bench": "swe_eval",
         "instances": len(instances),
@@ -114,10 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "environments": len(builds),
         "env_build_cold_s": cold,
         "env_from_cache_s": warm,
-        "env_cold_over_cached": round(cold["median"] / max(warm["median"], 1e-4)) if cold and warm else None,
-        "interpreter_discovery_s": _stats(
-            [e["timings"]["interpreters"] for e in empty["instances"].values() if "interpreters" in e["timings"]]
-        ),
+        "env_cold_over_cached": round(cold["median"] / max(warm["median"], 1e-6)) if cold and warm else None,
+        "worker_warmup_s": _stats(_step(gold, "warmup") + _step(empty, "warmup")),
+        "gold_steps_median_s": {step: _stats(_step(gold, step))["median"] for step in STEPS},
+        "empty_steps_median_s": {step: _stats(_step(empty, step))["median"] for step in STEPS},
         "grade_gold_s_per_instance": _stats(_grading_seconds(gold)),
         "grade_empty_s_per_instance": _stats(_grading_seconds(empty)),
         "wall_gold_cold_cache_s": round(gold_wall, 1),

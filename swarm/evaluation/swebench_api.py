@@ -62,6 +62,11 @@ def _modules() -> SimpleNamespace:
     )
 
 
+def load() -> None:
+    """Import swebench now (it is otherwise imported on first use)."""
+    _modules()
+
+
 def repo_specs(repo: str) -> Mapping[str, Mapping[str, Any]] | None:
     """swebench's specs of `repo`, keyed by version; None for a repo it does not know."""
     return _modules().constants.MAP_REPO_VERSION_TO_SPECS.get(repo)

@@ -34,7 +34,7 @@ def test_gold_patch_resolves(tiny: TinyRepo, settings: GradeSettings) -> None:
     assert result.tests_status["PASS_TO_PASS"]["success"] == ["tests/test_tiny.py::test_zero"]
     assert result.env["spec_source"] == "default"
     assert result.env["network_block"] in ("namespace", "socket-guard")
-    for step in ("environment", "checkout", "patch", "install", "tests", "total"):
+    for step in ("warmup", "environment", "checkout", "setup", "patch", "install", "tests", "total"):
         assert result.timings[step] >= 0
 
 

@@ -103,6 +103,7 @@ def test_importing_swebench_does_not_load_a_dotenv_file(tmp_path: Path) -> None:
 
 
 def test_repo_tables() -> None:
+    swebench_api.load()
     assert swebench_api.repo_specs("acme/tiny") is None
     assert "2.0" in (swebench_api.repo_specs("pallets/flask") or {})
     assert swebench_api.requirements_paths("pallets/flask") == ("requirements/dev.txt",)
