@@ -37,10 +37,6 @@ class PatchApplyError(EvaluationError):
     """A patch does not apply to the checkout."""
 
 
-class CommandTimeout(EvaluationError):
-    """A command ran past its time limit and was killed."""
-
-
 class ReportError(EvaluationError):
     """An existing report cannot be read or resumed."""
 
