@@ -22,12 +22,13 @@ from typing import Any, Protocol
 from lsp.errors import LspError
 from symbols.errors import SymbolsError
 from symbols.languages import language_for_path
+from symbols.scope import parse
 
 from editor_harness.errors import HarnessError
 from editor_harness.index_navigation import IndexNavigation
 from editor_harness.jedi_navigation import JediNavigation
 from editor_harness.server_navigation import Location, NavigationError
-from editor_harness.syntax import definition_node, name_node, scope
+from editor_harness.syntax import definition_node, name_node
 from editor_harness.workspace import Workspace
 
 
@@ -170,7 +171,7 @@ class Navigator:
         language = language_for_path(symbol.path)
         assert language is not None  # indexed files always have one
         source = self.workspace.text(symbol.path).encode("utf-8")
-        node = name_node(definition_node(language, scope(symbol.path, source, language).tree, symbol))
+        node = name_node(definition_node(language, parse(language, source), symbol))
         if node is None:
             return symbol.path, symbol.start_line, 0
         row_start = source.rfind(b"\n", 0, node.start_byte) + 1

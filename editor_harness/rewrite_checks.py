@@ -10,10 +10,11 @@ from __future__ import annotations
 import ast
 import warnings
 
+from symbols.incremental import Parsed
 from symbols.model import FileSymbols, Symbol, split_id
 
 from editor_harness.errors import SymbolMismatch, SyntaxInvalid
-from editor_harness.syntax import Scoped, code_nodes_between, damaged_lines
+from editor_harness.syntax import code_nodes_between, damaged_lines
 
 ELISION_TAG = "<<elided"
 _SHOWN = 5
@@ -47,7 +48,7 @@ def refuse_elided(text: str) -> None:
         )
 
 
-def check_syntax(path: str, old_source: bytes, old: FileSymbols, new: Scoped) -> None:
+def check_syntax(path: str, old_source: bytes, old: FileSymbols, new: Parsed) -> None:
     """No ERROR/MISSING node on a line that was not already damaged before."""
     introduced = damaged_lines(new.source, new.symbols.error_lines) - damaged_lines(old_source, old.error_lines)
     if not introduced:
@@ -105,7 +106,7 @@ def check_python_compiles(path: str, old: bytes, new: bytes, line_offset: int = 
     )
 
 
-def check_region(new: Scoped, symbol: Symbol, region: tuple[int, int]) -> None:
+def check_region(new: Parsed, symbol: Symbol, region: tuple[int, int]) -> None:
     """The symbol lies inside the spliced region and nothing but comments surrounds it."""
     start, end = region
     if symbol.start_byte < start or symbol.end_byte > end:

@@ -10,42 +10,32 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
-
 import tree_sitter as ts
 
 from symbols.languages import Language
-from symbols.model import FileSymbols, Symbol
-from symbols.scope import parse, scope_tree
+from symbols.model import Symbol
 
 # Literal node types across the grammars we ship; their inner lines are content.
 STRING_TYPES = frozenset({"string", "string_literal", "raw_string_literal", "concatenated_string"})
 COMMENT_TYPES = frozenset({"comment", "line_comment", "block_comment"})
 
 
-@dataclass(frozen=True, slots=True)
-class Scoped:
-    """One parse of a file's bytes and the symbols scoped from it."""
-
-    source: bytes
-    tree: ts.Tree
-    symbols: FileSymbols
-
-
-def scope(path: str, source: bytes, language: Language) -> Scoped:
-    tree = parse(language, source)
-    return Scoped(source, tree, scope_tree(path, source, language, tree))
-
-
 def definition_node(language: Language, tree: ts.Tree, symbol: Symbol) -> ts.Node:
     """The definition node a (non-module) symbol was scoped from; the root for a module."""
     if symbol.is_module:
         return tree.root_node
-    cursor = ts.QueryCursor(language.definition_query)
-    cursor.set_byte_range(symbol.start_byte, symbol.end_byte)
-    for node in cursor.captures(tree.root_node).get("def", []):
-        if node.end_byte == symbol.end_byte and language.outer_start(node).start_byte == symbol.start_byte:
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.end_byte <= symbol.start_byte or node.start_byte >= symbol.end_byte:
+            continue
+        if (
+            node.type in language.definition_types
+            and node.end_byte == symbol.end_byte
+            and language.outer_start(node).start_byte == symbol.start_byte
+        ):
             return node
+        stack.extend(node.named_children)
     raise LookupError(f"{symbol.id}: no definition node at bytes {symbol.start_byte}..{symbol.end_byte}")
 
 

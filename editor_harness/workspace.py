@@ -28,7 +28,8 @@ from symbols.errors import SymbolsError, UnknownSymbol
 from symbols.index import RepoIndex
 from symbols.languages import Language, language_for_path
 from symbols.model import MODULE_NAME, FileSymbols, Symbol, SymbolKind, make_id, split_id
-from symbols.scope import content_hash
+from symbols.incremental import Parsed, reparse
+from symbols.scope import content_hash, parse
 
 from editor_harness import rewrite_checks as checks
 from editor_harness.edits import Edit, EditOp
@@ -48,7 +49,7 @@ from editor_harness.reading import SearchHit, SymbolText, find_in_text, shorten
 from editor_harness.reindent import clean_block, indent_unit, leading_whitespace, newline_of, reindent
 from editor_harness.run_tests import DEFAULT_TIMEOUT_S, run_tests
 from editor_harness.selection import SelectedTest, select_tests
-from editor_harness.syntax import body_node, definition_node, line_end, line_start, name_node, scope
+from editor_harness.syntax import body_node, definition_node, line_end, line_start, name_node
 from editor_harness.testrun import TestRun
 
 CONTAINERS = frozenset({SymbolKind.MODULE, SymbolKind.CLASS, SymbolKind.IMPL, SymbolKind.TRAIT, SymbolKind.MOD})
@@ -104,6 +105,9 @@ class Workspace:
         self._edits: list[Edit] = []
         self._undo: list[_Undo] = []
         self._locks: dict[str, trio.Lock] = {}
+        # The last parse of each file this workspace edited: the next edit of
+        # that file reparses incrementally from its tree instead of from scratch.
+        self._parsed: dict[str, Parsed] = {}
 
     @classmethod
     def open(cls, root: Path | str, *, index: RepoIndex | None = None) -> Workspace:
@@ -307,7 +311,9 @@ class Workspace:
         writable_path(self.root, rel)  # symlinked files are refused before any work
         _decode(rel, state.source)
 
-    def _commit(self, rel: str, state: _File, new_source: bytes, edit_fields: dict[str, object]) -> Edit:
+    def _commit(
+        self, rel: str, state: _File, new_source: bytes, edit_fields: dict[str, object], parsed: Parsed | None = None
+    ) -> Edit:
         full = writable_path(self.root, rel)
         tmp = full.with_name(f".{full.name}.swarm-{os.getpid()}.tmp")
         try:
@@ -319,6 +325,10 @@ class Workspace:
             tmp.unlink(missing_ok=True)
         before = state.source
         base = state.version
+        if parsed is not None:
+            self._parsed[rel] = parsed
+        else:
+            self._parsed.pop(rel, None)
         state.version += 1
         state.source = new_source
         state.stamp = _stamp(full)
@@ -334,6 +344,19 @@ class Workspace:
         if edit.op is not EditOp.UNDO:
             self._undo.append(_Undo(edit, before))
         return edit
+
+    def _old_parse(self, target: _Target) -> Parsed:
+        """The file as it is now, parsed (kept from the last edit when it still matches)."""
+        known = self._parsed.get(target.rel)
+        if known is None or known.source != target.old:
+            known = self._parsed[target.rel] = Parsed(target.old, parse(target.language, target.old), target.old_symbols)
+        return known
+
+    def _new_parse(self, target: _Target, new: bytes) -> Parsed:
+        """`new` parsed and scoped incrementally from the file's current parse."""
+        old = self._old_parse(target)
+        # reparse edits the tree it is given: hand it a copy so a refused edit leaves ours intact.
+        return reparse(target.rel, target.language, Parsed(old.source, old.tree.copy(), old.symbols), new)
 
     def _target(self, symbol_id: str, base_version: int | None) -> _Target:
         symbol = self.symbol(symbol_id)
@@ -370,7 +393,7 @@ class Workspace:
                 raise RewriteRejected("the new module text is empty; a file cannot be deleted through its module")
             checks.refuse_elided(cleaned)
             new = (cleaned + "\n").replace("\n", newline).encode("utf-8")
-            new_scoped = scope(rel, new, language)
+            new_scoped = self._new_parse(target, new)
             checks.check_syntax(rel, old, old_symbols, new_scoped)
             checks.check_module_rewrite(old_symbols, new_scoped.symbols)
             checks.check_compiles(rel, language.name, (old, new, 0))
@@ -380,7 +403,7 @@ class Workspace:
             text = self._prepare(new_source, indent, language, newline)
             new = old[: symbol.start_byte] + text + old[symbol.end_byte :]
             region = (symbol.start_byte, symbol.start_byte + len(text))
-            new_scoped = scope(rel, new, language)
+            new_scoped = self._new_parse(target, new)
             checks.check_syntax(rel, old, old_symbols, new_scoped)
             checks.check_rewrite(old_symbols, new_scoped.symbols, symbol.id, region)
             rewritten = new_scoped.symbols.by_id()[symbol.id]
@@ -391,6 +414,7 @@ class Workspace:
             state,
             new,
             {"op": EditOp.REWRITE, "symbol_id": symbol.id, "before": _span_text(old, symbol), "after": _span_text(new, rewritten)},
+            new_scoped,
         )
 
     def insert_symbol(
@@ -412,11 +436,11 @@ class Workspace:
                 "(nested functions are part of their function's text: rewrite it)"
             )
         newline = newline_of(old)
-        position, prefix, suffix, indent = self._insertion_point(rel, parent, after, old, old_symbols, language)
+        position, prefix, suffix, indent = self._insertion_point(target, after)
         text = self._prepare(source, indent, language, newline)
         lead = (prefix.replace("\n", newline) + indent).encode("utf-8")
         new = old[:position] + lead + text + suffix.replace("\n", newline).encode("utf-8") + old[position:]
-        new_scoped = scope(rel, new, language)
+        new_scoped = self._new_parse(target, new)
         checks.check_syntax(rel, old, old_symbols, new_scoped)
         child = checks.check_insert(old_symbols, new_scoped.symbols, parent.id)
         checks.check_compiles(rel, language.name, (b"", _snippet(new, child), _offset(new, child)))
@@ -434,13 +458,13 @@ class Workspace:
                 "parent_id": parent.id,
                 "after_id": after,
             },
+            new_scoped,
         )
 
-    def _insertion_point(
-        self, rel: str, parent: Symbol, after: str | None, source: bytes, symbols: FileSymbols, language: Language
-    ) -> tuple[int, str, str, str]:
+    def _insertion_point(self, target: _Target, after: str | None) -> tuple[int, str, str, str]:
         """(byte offset, text before the new symbol, text after it, its indentation)."""
-        by_id = symbols.by_id()
+        parent, source, language = target.symbol, target.old, target.language
+        by_id = target.old_symbols.by_id()
         blank = "\n\n" if language.name == "python" and parent.is_module else "\n"
         if after is not None:
             if after not in parent.children:
@@ -460,7 +484,7 @@ class Workspace:
             # The file's own trailing newline (kept after the insertion point) ends the new symbol.
             return stripped, lead, "" if b"\n" in source[stripped:] else "\n", ""
         parent_indent = leading_whitespace(source[line_start(source, parent.start_byte) : parent.start_byte].decode())
-        body = body_node(definition_node(language, scope(rel, source, language).tree, parent))
+        body = body_node(definition_node(language, self._old_parse(target).tree, parent))
         if language.name == "python" or body is None or body.type == "block":
             return parent.end_byte, "\n" + blank, "", parent_indent + unit
         # A braced body with no children: open a line inside the braces.
@@ -479,7 +503,7 @@ class Workspace:
             raise RewriteRejected("a module cannot be deleted through the workspace")
         start, end = _deletion_range(old, symbol)
         new = old[:start] + old[end:]
-        new_scoped = scope(rel, new, language)
+        new_scoped = self._new_parse(target, new)
         parent = old_symbols.by_id()[symbol.parent or old_symbols.module.id]
         try:
             checks.check_syntax(rel, old, old_symbols, new_scoped)
@@ -498,6 +522,7 @@ class Workspace:
             state,
             new,
             {"op": EditOp.DELETE, "symbol_id": symbol.id, "before": _span_text(old, symbol), "after": ""},
+            new_scoped,
         )
 
     def rename_symbol(self, symbol_id: str, new_name: str, *, base_version: int | None = None) -> Edit:
@@ -510,11 +535,11 @@ class Workspace:
         )
         if symbol.is_module or symbol.kind is SymbolKind.IMPL:
             raise RewriteRejected(f"{symbol.qualname} has no name of its own to rename")
-        name = name_node(definition_node(language, scope(rel, old, language).tree, symbol))
+        name = name_node(definition_node(language, self._old_parse(target).tree, symbol))
         if name is None:
             raise RewriteRejected(f"{symbol.qualname}: cannot find its name in the source")
         new = old[: name.start_byte] + new_name.encode("utf-8") + old[name.end_byte :]
-        new_scoped = scope(rel, new, language)
+        new_scoped = self._new_parse(target, new)
         prefix = symbol.qualname[: len(symbol.qualname) - len(symbol.name)]
         new_id = make_id(rel, prefix + new_name)
         checks.check_syntax(rel, old, old_symbols, new_scoped)
@@ -532,6 +557,7 @@ class Workspace:
                 "before": _span_text(old, symbol),
                 "after": _span_text(new, renamed),
             },
+            new_scoped,
         )
 
     def undo(self, symbol_id: str | None = None) -> Edit:

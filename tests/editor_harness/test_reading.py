@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from editor_harness.reading import find_in_text, outline_text, shorten, truncate_lines
-from editor_harness.syntax import scope
+from symbols.incremental import parse_file
 from symbols.languages.python import PYTHON
 from symbols.languages.rust import RUST
 
@@ -13,7 +13,7 @@ PY = b'class Big:\n    """Docs."""\n\n    LIMIT = 3\n\n    @property\n    def si
 
 
 def test_outline_keeps_own_lines_and_child_signatures() -> None:
-    scoped = scope("m.py", PY, PYTHON)
+    scoped = parse_file("m.py", PYTHON, PY)
     big = scoped.symbols.by_id()["m.py::Big"]
     text = outline_text(PY, scoped.symbols, big, PYTHON)
     assert text == (
@@ -27,13 +27,13 @@ def test_outline_keeps_own_lines_and_child_signatures() -> None:
 
 def test_rust_outline_uses_block_comments() -> None:
     source = b"impl S {\n    pub fn a(&self) -> u8 {\n        1\n    }\n}\n"
-    scoped = scope("lib.rs", source, RUST)
+    scoped = parse_file("lib.rs", RUST, source)
     text = outline_text(source, scoped.symbols, scoped.symbols.by_id()["lib.rs::impl S"], RUST)
     assert text == "impl S {\n    pub fn a(&self) -> u8 { /* <<elided 3 lines: read_symbol lib.rs::S::a>> */ }\n}"
 
 
 def test_shorten_only_when_needed() -> None:
-    scoped = scope("m.py", PY, PYTHON)
+    scoped = parse_file("m.py", PYTHON, PY)
     big = scoped.symbols.by_id()["m.py::Big"]
     assert shorten(PY, scoped.symbols, big, PYTHON, 10_000) == (PY[: big.end_byte].decode(), False)
     text, elided = shorten(PY, scoped.symbols, big, PYTHON, 60)

@@ -19,15 +19,15 @@ from editor_harness.rewrite_checks import (
     refuse_elided,
     subtree,
 )
-from editor_harness.syntax import Scoped, scope
+from symbols.incremental import Parsed, parse_file
 from symbols.languages.python import PYTHON
 from symbols.languages.rust import RUST
 
 BASE = b"class A:\n    def f(self):\n        return 1\n\n    def g(self):\n        return 2\n\n\ndef h():\n    pass\n"
 
 
-def _py(source: bytes) -> Scoped:
-    return scope("m.py", source, PYTHON)
+def _py(source: bytes) -> Parsed:
+    return parse_file("m.py", PYTHON, source)
 
 
 def test_subtree_and_defined_in() -> None:

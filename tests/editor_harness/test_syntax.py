@@ -10,9 +10,9 @@ from editor_harness.syntax import (
     line_end,
     line_start,
     name_node,
-    scope,
     string_interior_rows,
 )
+from symbols.incremental import parse_file
 from symbols.languages.python import PYTHON
 from symbols.languages.rust import RUST
 from symbols.scope import parse
@@ -22,7 +22,7 @@ RS = b"/// Doc\n#[derive(Debug)]\npub struct S;\n\nimpl S {\n    pub fn new() ->
 
 
 def test_definition_name_and_body_nodes() -> None:
-    scoped = scope("m.py", PY, PYTHON)
+    scoped = parse_file("m.py", PYTHON, PY)
     f = scoped.symbols.by_id()["m.py::f"]
     node = definition_node(PYTHON, scoped.tree, f)
     assert node.type == "function_definition"
@@ -35,7 +35,7 @@ def test_definition_name_and_body_nodes() -> None:
 
 
 def test_rust_impl_name_is_its_type() -> None:
-    scoped = scope("lib.rs", RS, RUST)
+    scoped = parse_file("lib.rs", RUST, RS)
     impl = scoped.symbols.by_id()["lib.rs::impl S"]
     name = name_node(definition_node(RUST, scoped.tree, impl))
     assert name is not None and RS[name.start_byte : name.end_byte] == b"S"

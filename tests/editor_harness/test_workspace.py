@@ -636,3 +636,20 @@ def test_workspace_selects_and_runs_tests(ws: Workspace, monkeypatch: pytest.Mon
     assert run.counts["failed"] == 1 and run.counts["passed"] == 1
     with pytest.raises(SymbolNotFound):
         ws.select_tests("shop/discounts.py::Nope")
+
+
+def test_incremental_parses_stay_equal_to_a_full_scope(ws: Workspace, python_repo: Path) -> None:
+    from symbols.scope import scope_source
+
+    rel = "shop/discounts.py"
+    ws.rewrite_symbol(APPLIES_TO, FIXED_APPLIES_TO, 1)
+    with pytest.raises(SyntaxInvalid):  # refused: the kept parse must survive it untouched
+        ws.rewrite_symbol("shop/discounts.py::PercentOff.amount_off", "def amount_off(self, a, b):\n    return (", 2)
+    ws.insert_symbol("shop/discounts.py::PercentOff", "def describe(self) -> str:\n    return f'{self.pct}%'")
+    ws.rename_symbol("shop/discounts.py::parse_coupon", "coupon_from_code")
+    ws.delete_symbol("shop/discounts.py::BulkDiscount.amount_off")
+    ws.undo("shop/discounts.py::coupon_from_code")
+    full = scope_source(rel, (python_repo / rel).read_bytes())
+    assert ws.index.file(rel).symbols == full.symbols
+    kept = ws._parsed.get(rel)  # noqa: SLF001 - checking the cache against the truth
+    assert kept is None or kept.symbols.symbols == full.symbols
