@@ -160,3 +160,14 @@ async def test_guard_runs_on_old_interpreters_found_here(tmp_path: Path) -> None
         seen = await _probe(guard, tmp_path, python=str(python))
         assert seen["loopback"] == "ok", python
         assert "blocked by symbol-swarm" in seen["private"], (python, seen)
+
+
+async def test_namespace_without_iproute2_uses_the_python_helper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import editor_harness.network_guard as module
+
+    monkeypatch.setattr(module, "_ip_command", lambda: None)
+    prefix = module.unshare_prefix()
+    assert prefix[-2:] == (str(module.NETNS_HELPER), "--")
+    if await netns_available():
+        seen = await _probe(NetworkGuard(GuardMode.NETNS, prefix=prefix), tmp_path)
+        assert seen["loopback"] == "ok" and seen["private"] != "connected"
