@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from symbols.errors import SymbolsError
 from symbols.files import source_files
+from symbols.model import FileSymbols, Symbol, SymbolKind
 from symbols.scope import scope_source
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -58,39 +59,58 @@ def _own_text(source: bytes, spans: Sequence[tuple[int, int]]) -> bytes:
     return b"".join(pieces)
 
 
+def _is_dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
+
+
+def _spelled_as(symbol: Symbol) -> str:
+    """The name a user of `symbol` writes: a method's own name (callers may never
+    spell its class), or for dunders, which nobody spells, the class's name."""
+    parts = [p for p in symbol.qualname.split("#")[0].split(".") if p.isidentifier()]
+    if not parts:
+        return symbol.name
+    if _is_dunder(parts[-1]) and len(parts) > 1:
+        return parts[-2]
+    return parts[-1]
+
+
+def _texts_by_id(file_symbols: FileSymbols, source: bytes) -> dict[str, bytes]:
+    """Each symbol's text; a class's (and the module's) without its members, since a
+    changed method is that method's change, while a function owns its nested code."""
+    by_id = file_symbols.by_id()
+    texts: dict[str, bytes] = {}
+    for symbol in file_symbols.symbols:
+        text = source[symbol.start_byte : symbol.end_byte]
+        if symbol.kind in (SymbolKind.MODULE, SymbolKind.CLASS):
+            spans = [
+                (by_id[c].start_byte - symbol.start_byte, by_id[c].end_byte - symbol.start_byte)
+                for c in symbol.children
+                if c in by_id
+            ]
+            # Blank lines between members are layout, not code.
+            text = b" ".join(_own_text(text, spans).split())
+        texts[symbol.id] = text
+    return texts
+
+
 def changed_names(path: str, old_text: str, new_text: str) -> frozenset[str] | None:
-    """Names whose definitions differ between the two texts; None when the module's
+    """Names users of the changed definitions would spell; None when the module's
     own top-level code changed (then any importer may be affected)."""
     try:
         old = scope_source(path, old_text.encode("utf-8"))
         new = scope_source(path, new_text.encode("utf-8"))
     except SymbolsError:
         return None
-    old_source, new_source = old_text.encode("utf-8"), new_text.encode("utf-8")
-
-    def module_own(file_symbols, source: bytes) -> bytes:
-        by_id = file_symbols.by_id()
-        spans = [(by_id[c].start_byte, by_id[c].end_byte) for c in file_symbols.module.children if c in by_id]
-        return _own_text(source, spans)
-
-    if module_own(old, old_source) != module_own(new, new_source):
+    old_texts = _texts_by_id(old, old_text.encode("utf-8"))
+    new_texts = _texts_by_id(new, new_text.encode("utf-8"))
+    if old_texts[old.module.id] != new_texts[new.module.id]:
         return None
-    old_by_id = {s.id: s for s in old.symbols[1:]}
-    new_by_id = {s.id: s for s in new.symbols[1:]}
-    names: set[str] = set()
-    for symbol_id in old_by_id.keys() | new_by_id.keys():
-        before = old_by_id.get(symbol_id)
-        after = new_by_id.get(symbol_id)
-        before_text = old_source[before.start_byte : before.end_byte] if before else None
-        after_text = new_source[after.start_byte : after.end_byte] if after else None
-        if before_text != after_text:
-            symbol = after or before
-            assert symbol is not None
-            # Callers of a method may never spell its class, so the method's
-            # own name counts too; dunders are spelled by everyone and say nothing.
-            parts = [p for p in symbol.qualname.split("#")[0].split(".") if p.isidentifier()]
-            names.update(p for i, p in enumerate(parts) if i == 0 or not (p.startswith("__") and p.endswith("__")))
-    return frozenset(names)
+    symbols = {**old.by_id(), **new.by_id()}
+    return frozenset(
+        _spelled_as(symbols[symbol_id])
+        for symbol_id in (old_texts.keys() | new_texts.keys()) - {old.module.id}
+        if old_texts.get(symbol_id) != new_texts.get(symbol_id)
+    )
 
 
 @dataclass(frozen=True, slots=True)

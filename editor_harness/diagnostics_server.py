@@ -32,7 +32,7 @@ from editor_harness.diagnostics_dependents import DependentFinder
 from editor_harness.diagnostics_types import ChangeOutcome, Diagnostic, severity_from_lsp, severity_rank
 from lsp import jsonrpc
 from lsp.client import LanguageClient
-from lsp.errors import ResponseError, ServerCrashed
+from lsp.errors import LspError, ResponseError, ServerCrashed
 from lsp.positions import LineIndex, range_to_codepoints
 from lsp.uris import path_to_uri, uri_to_path
 
@@ -156,10 +156,29 @@ class ServerDiagnostics:
         picture: dict[str, list[Diagnostic]] = {path: [] for path in pulled}
         for path, items in pushed.items():
             picture.setdefault(path, []).extend(items)
-        for path in list(picture):
-            if self.client.documents.get(self.root / path) is not None:
-                picture[path].extend(await self._pull(path))
+        open_paths = [p for p in picture if self.client.documents.get(self.root / p) is not None]
+        for path, items in zip(open_paths, await self._pull_all(open_paths)):
+            picture[path].extend(items)
         return {path: _ordered(items) for path, items in picture.items()}
+
+    async def _pull_all(self, paths: list[str]) -> list[list[Diagnostic]]:
+        """Pull several files with the requests in flight together: the server
+        answers them in turn, without a round trip between each."""
+        results: list[list[Diagnostic]] = [[] for _ in paths]
+        failures: list[Exception] = []
+
+        async def pull(slot: int, path: str) -> None:
+            try:
+                results[slot] = await self._pull(path)
+            except LspError as exc:
+                failures.append(exc)
+
+        async with trio.open_nursery() as nursery:
+            for slot, path in enumerate(paths):
+                nursery.start_soon(pull, slot, path)
+        if failures:
+            raise failures[0]
+        return results
 
     # -- the save-triggered check (rust-analyzer's flycheck) -------------------
 

@@ -35,10 +35,17 @@ def test_changed_names(python_repo: Path) -> None:
     text = (python_repo / DISCOUNTS).read_text()
     coupon = text.replace('code = code.strip().upper()', 'code = code.strip().lower()')
     assert changed_names(DISCOUNTS, text, coupon) == {"parse_coupon"}
+    # Callers of a method spell the method, not necessarily its class.
     method = text.replace("return quantity > self.min_quantity", "return quantity >= self.min_quantity")
-    assert changed_names(DISCOUNTS, text, method) == {"BulkDiscount", "applies_to"}
+    assert changed_names(DISCOUNTS, text, method) == {"applies_to"}
+    # Nobody spells __init__: its users spell the class.
     init = text.replace("self.min_quantity = min_quantity", "self.min_quantity = int(min_quantity)")
     assert changed_names(DISCOUNTS, text, init) == {"BulkDiscount"}
+    # The class's own code (its docstring, attributes, bases) is the class's change.
+    header = text.replace('"""A quantity break', '"""A bulk quantity break')
+    assert changed_names(DISCOUNTS, text, header) == {"BulkDiscount"}
+    added = text.replace("    def applies_to(", "    def threshold(self) -> int:\n        return self.min_quantity\n\n    def applies_to(")
+    assert changed_names(DISCOUNTS, text, added) == {"threshold"}
     assert changed_names(DISCOUNTS, text, text) == frozenset()
     # A change in the module's own code (imports) may affect any importer.
     assert changed_names(DISCOUNTS, text, text.replace("from typing import Protocol", "import typing")) is None
@@ -66,7 +73,7 @@ def test_no_change_no_dependents_and_cache_refresh(python_repo: Path) -> None:
     before, _ = finder.dependents(DISCOUNTS, text, changed)
     assert "shop/money.py" not in before
     money = python_repo / "shop" / "money.py"
-    money.write_text(money.read_text() + "\nfrom shop.discounts import BulkDiscount\n")
+    money.write_text(money.read_text() + "\nfrom shop.discounts import BulkDiscount\n\nSAMPLE = BulkDiscount(1, 1).applies_to(2)\n")
     stat = money.stat()
     os.utime(money, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     after, _ = finder.dependents(DISCOUNTS, text, changed)
