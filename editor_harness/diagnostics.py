@@ -44,7 +44,7 @@ from editor_harness.diagnostics_types import (
     DiskOutOfSync,
     NoDiagnosticsFor,
 )
-from editor_harness.language_servers import LanguageServers, ServerUnavailable
+from editor_harness.language_servers import LanguageServers, ServerUnavailable, relative_inside
 from lsp.errors import LspError
 from lsp.nurseries import open_nursery
 from lsp.servers import ServerSpec
@@ -128,12 +128,10 @@ class DiagnosticsService:
         }
 
     def _relative(self, path: str | Path) -> str:
-        candidate = Path(path)
-        full = (candidate if candidate.is_absolute() else self.root / candidate).resolve()
-        try:
-            return full.relative_to(self.root).as_posix()
-        except ValueError:
-            raise NoDiagnosticsFor(f"{path} is outside the workspace {self.root}") from None
+        rel = relative_inside(self.root, path)
+        if rel is None:
+            raise NoDiagnosticsFor(f"{path} is outside the workspace {self.root}")
+        return rel
 
     def _backend(self, rel: str) -> tuple[str, DiagnosticsBackend]:
         language = self.servers.language_of(rel)

@@ -27,6 +27,7 @@ from editor_harness.diagnostics_types import (
     ChangeOutcome,
     Diagnostic,
     DiagnosticsUnavailable,
+    outcome_of,
     severity_rank,
 )
 from lsp.positions import LineIndex, range_to_codepoints
@@ -260,21 +261,16 @@ class CliDiagnostics:
             with scratch_copy(self.root, overrides) as copy:
                 before.update(await self._run(copy, None if whole else missing))
         after = await self._run(self.root, None if whole else files)
-        if whole:
-            for stale in set(before) - set(after):
-                after[stale] = ()
-            self._whole_known = True
-        self._known.update(after)
-        compared = sorted(set(before) | set(after))
-        texts_after = {rel: _read(self.root, rel) for rel in compared}
-        texts_before = dict(texts_after)
-        if baseline_text is not None:
-            texts_before[path] = baseline_text
-        return ChangeOutcome(
-            before={rel: before.get(rel, ()) for rel in compared},
-            after={rel: after.get(rel, before.get(rel, ())) for rel in compared},
-            before_texts=texts_before,
-            after_texts=texts_after,
-            checked=tuple(files),
-            note="; ".join(notes),
+        outcome = outcome_of(
+            before,
+            after,
+            changed=path,
+            old_text=baseline_text,
+            text_of=lambda rel: _read(self.root, rel),
+            checked=files,
+            notes=notes,
+            whole_workspace=whole,
         )
+        self._known.update(outcome.after)
+        self._whole_known = self._whole_known or whole
+        return outcome

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from pathlib import Path
 from typing import TypeVar
 
 import trio
@@ -29,7 +28,8 @@ from lsprotocol import types as lsp
 
 from editor_harness.diagnostics_baseline import committed_text
 from editor_harness.diagnostics_dependents import DependentFinder
-from editor_harness.diagnostics_types import ChangeOutcome, Diagnostic, severity_from_lsp, severity_rank
+from editor_harness.diagnostics_types import ChangeOutcome, Diagnostic, outcome_of, severity_from_lsp, severity_rank
+from editor_harness.language_servers import relative_inside
 from lsp import jsonrpc
 from lsp.client import LanguageClient
 from lsp.errors import LspError, ResponseError, ServerCrashed
@@ -94,12 +94,6 @@ class ServerDiagnostics:
 
     # -- paths and texts ----------------------------------------------------
 
-    def _relative(self, path: Path) -> str | None:
-        try:
-            return path.resolve().relative_to(self.root).as_posix()
-        except ValueError:
-            return None
-
     def open_text(self, path: str) -> str | None:
         """The text the server has for `path` if the client opened it."""
         document = self.client.documents.get(self.root / path)
@@ -142,7 +136,7 @@ class ServerDiagnostics:
         found: dict[str, list[Diagnostic]] = {}
         for uri, publication in self.client.published.snapshot().items():
             try:
-                rel = self._relative(uri_to_path(uri))
+                rel = relative_inside(self.root, uri_to_path(uri))
             except Exception:
                 continue
             if rel is not None and publication.diagnostics:
@@ -270,8 +264,6 @@ class ServerDiagnostics:
         before = dict(self._known)
         before.update(await self._surviving_crash(take_before, notes))
         old_text = self.open_text(path)
-        before_texts = {p: self._text(p) for p in before}
-        before_texts[path] = old_text if old_text is not None else ""
 
         async def take_after() -> dict[str, tuple[Diagnostic, ...]]:
             begun = self.client.progress.begun_count(self.client.spec.save_check_title or "")
@@ -285,25 +277,18 @@ class ServerDiagnostics:
             return await self._picture(files, self._pushed)
 
         after = await self._surviving_crash(take_after, notes)
-        if self.client.spec.save_check_title:
-            # Files the check no longer reports on are clean now.
-            for stale in set(before) - set(after):
-                after[stale] = ()
-        self._known.update(after)
-        after_texts = {p: self._text(p) for p in after}
-        for p in before_texts.keys() - after_texts.keys():
-            after_texts[p] = before_texts[p]
-        for p in after_texts.keys() - before_texts.keys():
-            before_texts[p] = after_texts[p]
-        compared = sorted(set(before) | set(after))
-        return ChangeOutcome(
-            before={p: before.get(p, ()) for p in compared},
-            after={p: after.get(p, before.get(p, ())) for p in compared},
-            before_texts=before_texts,
-            after_texts=after_texts,
-            checked=tuple(files),
-            note="; ".join(dict.fromkeys(notes)),
+        outcome = outcome_of(
+            before,
+            after,
+            changed=path,
+            old_text=old_text,
+            text_of=self._text,
+            checked=files,
+            notes=notes,
+            whole_workspace=bool(self.client.spec.save_check_title),
         )
+        self._known.update(outcome.after)
+        return outcome
 
 
 def _ordered(items: Iterable[Diagnostic]) -> tuple[Diagnostic, ...]:

@@ -3,7 +3,7 @@ server or a CLI fallback), and the errors the diagnostics stage raises."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -106,6 +106,44 @@ class ChangeOutcome:
     # Files actually re-checked for this change (the changed one first).
     checked: tuple[str, ...] = field(default=())
     note: str = ""
+
+
+def outcome_of(
+    before: Mapping[str, tuple[Diagnostic, ...]],
+    after: Mapping[str, tuple[Diagnostic, ...]],
+    *,
+    changed: str,
+    old_text: str | None,
+    text_of: Callable[[str], str],
+    checked: Sequence[str],
+    notes: Sequence[str],
+    whole_workspace: bool,
+) -> ChangeOutcome:
+    """The outcome of one change from the pictures around it.
+
+    Files not re-checked keep their "before" picture; with a whole-workspace
+    check (cargo check) a file it no longer reports on is clean now. Every
+    file but the changed one has the same text on both sides."""
+    after = dict(after)
+    if whole_workspace:
+        for stale in set(before) - set(after):
+            after[stale] = ()
+    compared = sorted(set(before) | set(after))
+    before = {path: before.get(path, ()) for path in compared}
+    after = {path: after.get(path, before[path]) for path in compared}
+    # Texts only where something differs: the rest needs no matching.
+    after_texts = {path: text_of(path) for path in compared if before[path] != after[path] or path == changed}
+    before_texts = dict(after_texts)
+    if old_text is not None:
+        before_texts[changed] = old_text
+    return ChangeOutcome(
+        before=before,
+        after=after,
+        before_texts=before_texts,
+        after_texts=after_texts,
+        checked=tuple(checked),
+        note="; ".join(dict.fromkeys(n for n in notes if n)),
+    )
 
 
 class DiagnosticsBackend(Protocol):

@@ -22,6 +22,17 @@ from lsp.nurseries import open_nursery
 from lsp.servers import ServerSpec, spec_for_language
 
 
+def relative_inside(root: Path, path: str | Path) -> str | None:
+    """`path` (absolute, or relative to `root`) as a repo-relative posix path;
+    None when it resolves outside `root` (symlinks included)."""
+    candidate = Path(path)
+    full = (candidate if candidate.is_absolute() else root / candidate).resolve()
+    try:
+        return full.relative_to(root).as_posix()
+    except ValueError:
+        return None
+
+
 class ServerUnavailable(HarnessError):
     """The language server for a language could not be started or loaded."""
 

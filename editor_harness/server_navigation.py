@@ -21,7 +21,7 @@ from typing import Any
 
 
 from editor_harness.errors import HarnessError
-from editor_harness.language_servers import LanguageServers
+from editor_harness.language_servers import LanguageServers, relative_inside
 from lsp.client import LanguageClient
 from lsp.errors import LspError
 from lsp.positions import LineIndex, range_to_codepoints
@@ -89,12 +89,10 @@ class ServerNavigation:
     # -- positions ---------------------------------------------------------------
 
     def _relative(self, path: str | Path) -> str:
-        candidate = Path(path)
-        full = (candidate if candidate.is_absolute() else self.root / candidate).resolve()
-        try:
-            return full.relative_to(self.root).as_posix()
-        except ValueError:
-            raise NavigationError(f"{path} is outside the workspace {self.root}") from None
+        rel = relative_inside(self.root, path)
+        if rel is None:
+            raise NavigationError(f"{path} is outside the workspace {self.root}")
+        return rel
 
     async def _client_for(self, rel: str) -> LanguageClient:
         language = self.servers.language_of(rel)
@@ -141,10 +139,8 @@ class ServerNavigation:
             (end["line"], end["character"]),
             client.position_encoding,
         )
-        try:
-            shown, external = path.resolve().relative_to(self.root).as_posix(), False
-        except ValueError:
-            shown, external = str(path), True
+        rel = relative_inside(self.root, path)
+        shown, external = (rel, False) if rel is not None else (str(path), True)
         return Location(shown, line, column, end_line, end_column, external)
 
     def _locations(self, client: LanguageClient, result: Any) -> list[Location]:

@@ -5,6 +5,7 @@ from editor_harness.diagnostics_types import (
     DiagnosticsDelta,
     DiagnosticsError,
     DiskOutOfSync,
+    outcome_of,
     severity_from_lsp,
     severity_rank,
 )
@@ -36,3 +37,33 @@ def test_describe_is_one_editor_style_line() -> None:
 
 def test_errors_are_harness_errors() -> None:
     assert issubclass(DiskOutOfSync, DiagnosticsError) and issubclass(DiagnosticsError, HarnessError)
+
+
+def test_outcome_keeps_unchecked_files_and_clears_stale_ones() -> None:
+    other = Diagnostic("b.py", 1, 0, 1, 1, "error", "old noise", None, "pyright")
+    texts = {"a.py": "new text\n", "b.py": "b text\n"}
+    outcome = outcome_of(
+        {"a.py": (), "b.py": (other,)},
+        {"a.py": (ERROR,)},
+        changed="a.py",
+        old_text="old text\n",
+        text_of=texts.__getitem__,
+        checked=["a.py"],
+        notes=["", "n1", "n1"],
+        whole_workspace=False,
+    )
+    assert outcome.after["b.py"] == (other,)  # not re-checked: unchanged
+    assert outcome.before_texts == {"a.py": "old text\n"} and outcome.after_texts == {"a.py": "new text\n"}
+    assert outcome.note == "n1" and outcome.checked == ("a.py",)
+    whole = outcome_of(
+        {"a.py": (), "b.py": (other,)},
+        {"a.py": (ERROR,)},
+        changed="a.py",
+        old_text=None,
+        text_of=texts.__getitem__,
+        checked=["a.py"],
+        notes=[],
+        whole_workspace=True,
+    )
+    assert whole.after["b.py"] == ()  # the whole-workspace check no longer reports it
+    assert whole.before_texts["b.py"] == whole.after_texts["b.py"] == "b text\n"
