@@ -7,7 +7,9 @@
 
 One warm language server per language (pyright, rust-analyzer) is started
 when the service opens and kept in sync with every change, so a delta costs
-a re-check, not a cold start. A server that cannot start (or keeps crashing)
+a re-check, not a cold start. For Rust, `cargo check` runs beside
+rust-analyzer (see diagnostics_combined): the server's own diagnostics are
+fast but partial, rustc's are complete. A server that cannot start (or keeps crashing)
 is replaced by its command-line checker, and deltas say so
 (`source="cli-fallback"` and a note).
 
@@ -31,6 +33,7 @@ import trio
 
 from editor_harness.diagnostics_baseline import committed_text
 from editor_harness.diagnostics_cli import CliDiagnostics
+from editor_harness.diagnostics_combined import CombinedDiagnostics
 from editor_harness.diagnostics_delta import diagnostics_delta
 from editor_harness.diagnostics_dependents import DependentFinder
 from editor_harness.diagnostics_server import ServerDiagnostics
@@ -104,14 +107,18 @@ class DiagnosticsService:
     async def _start_backend(self, language: str) -> None:
         dependents = DependentFinder(self.root, limit=self.dependents_limit) if language == "python" else None
         self._locks[language] = trio.Lock()
+        backend: DiagnosticsBackend
         try:
             client = await self.servers.client(language)
-            backend: DiagnosticsBackend = ServerDiagnostics(
-                language, client, min_severity=self.min_severity, dependents=dependents
-            )
-            await backend.start()
-        except (ServerUnavailable, LspError) as exc:
+            server = ServerDiagnostics(language, client, min_severity=self.min_severity, dependents=dependents)
+            if language == "rust":
+                checker = CliDiagnostics(language, self.root, None, min_severity=self.min_severity)
+                backend = CombinedDiagnostics(server, checker)
+            else:
+                backend = server
+        except (ServerUnavailable, LspError, DiagnosticsUnavailable) as exc:
             backend = CliDiagnostics(language, self.root, str(exc), min_severity=self.min_severity, dependents=dependents)
+        await backend.start()
         self._backends[language] = backend
 
     # -- what the service knows ------------------------------------------------
@@ -199,13 +206,19 @@ class DiagnosticsService:
 
     def _fall_back(self, language: str, exc: Exception) -> DiagnosticsBackend:
         previous = self._backends[language]
-        fallback = CliDiagnostics(
-            language,
-            self.root,
-            f"{exc}".splitlines()[0],
-            min_severity=self.min_severity,
-            dependents=getattr(previous, "dependents", None),
-        )
+        reason = f"{exc}".splitlines()[0]
+        # A checker that ran beside the server knows the workspace already.
+        fallback = getattr(previous, "checker", None)
+        if isinstance(fallback, CliDiagnostics):
+            fallback.fall_back(reason)
+        else:
+            fallback = CliDiagnostics(
+                language,
+                self.root,
+                reason,
+                min_severity=self.min_severity,
+                dependents=getattr(previous, "dependents", None),
+            )
         self._backends[language] = fallback
         return fallback
 

@@ -195,7 +195,8 @@ async def cargo_check(root: Path, *, timeout: float = CLI_TIMEOUT, target_dir: P
 
 
 class CliDiagnostics:
-    """The DiagnosticsBackend of a language whose server is unavailable."""
+    """The DiagnosticsBackend of a language whose server is unavailable; for
+    Rust also the `cargo check` half of the server backend (`reason=None`)."""
 
     source = "cli-fallback"
 
@@ -203,7 +204,7 @@ class CliDiagnostics:
         self,
         language: str,
         root: Path,
-        reason: str,
+        reason: str | None,
         *,
         min_severity: str = "information",
         dependents: DependentFinder | None = None,
@@ -212,17 +213,28 @@ class CliDiagnostics:
             raise DiagnosticsUnavailable(f"no command-line checker known for {language!r}")
         self.language = language
         self.root = Path(root).resolve()
-        self.note = f"language server unavailable ({reason}); used the command-line checker"
+        self.note = ""
+        if reason is not None:
+            self.fall_back(reason)
         self.max_rank = severity_rank(min_severity)
         self.dependents = dependents
         self._known: dict[str, tuple[Diagnostic, ...]] = {}
         self._whole_known = False
 
+    def fall_back(self, reason: str) -> None:
+        """From now on this checker stands in for the server, which is gone for `reason`."""
+        self.note = f"language server unavailable ({reason}); used the command-line checker"
+
     def open_text(self, path: str) -> str | None:
         return None
 
     async def start(self) -> None:
-        return None
+        """Rust: check the crate once now, while the tree is as it was committed
+        or left; every later change starts from this picture. (Python files are
+        checked when first needed, in a copy if they changed already.)"""
+        if self.language == "rust" and not self._whole_known:
+            self._known.update(await self._run(self.root, None))
+            self._whole_known = True
 
     def _keep(self, found: dict[str, list[Diagnostic]], files: Sequence[str] | None) -> dict[str, tuple[Diagnostic, ...]]:
         picture: dict[str, tuple[Diagnostic, ...]] = {rel: () for rel in files or ()}
@@ -245,7 +257,7 @@ class CliDiagnostics:
         return picture.get(path, ())
 
     async def change(self, path: str, new_text: str, baseline_text: str | None) -> ChangeOutcome:
-        notes = [self.note]
+        notes = [self.note] if self.note else []
         dependents: list[str] = []
         if self.language == "python" and self.dependents is not None:
             dependents, qualified = self.dependents.dependents(path, baseline_text, new_text)

@@ -3,8 +3,10 @@
 Pyright (in open-files mode) only checks the files a client opened, so a
 rewrite that breaks a caller elsewhere goes unseen unless that caller is
 open and re-checked. The candidates are files that import the changed module
-(or its package) AND mention a name whose definition changed. Finding them
-is cheap text work: import statements and identifiers per file, cached by
+(or its package) AND mention a name whose definition changed in a way its
+users can see (signature, inferred return type, class attributes; a new
+body under a declared return type is invisible to callers). Finding them is
+cheap text work: import statements and identifiers per file, cached by
 modification time, computed again only for files that changed.
 """
 
@@ -15,10 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+import tree_sitter as ts
+
 from symbols.errors import SymbolsError
 from symbols.files import source_files
+from symbols.languages import language_for_path
 from symbols.model import FileSymbols, Symbol, SymbolKind
-from symbols.scope import scope_source
+from symbols.scope import parse, scope_tree
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # An import statement, with a parenthesised continuation if there is one.
@@ -49,14 +54,19 @@ def module_tokens(path: str) -> frozenset[str]:
     return frozenset(p for p in parts if p.isidentifier() and p not in {"src", "lib"})
 
 
-def _own_text(source: bytes, spans: Sequence[tuple[int, int]]) -> bytes:
+def _without(source: bytes, offset: int, spans: Sequence[tuple[int, int]]) -> bytes:
+    """`source` (which starts at byte `offset` of its file) minus the file spans
+    `spans`, whitespace-collapsed: comments and layout are not code."""
     pieces: list[bytes] = []
     cursor = 0
     for start, end in sorted(spans):
-        pieces.append(source[cursor:start])
+        start, end = start - offset, end - offset
+        if end <= cursor or start >= len(source):
+            continue
+        pieces.append(source[cursor : max(cursor, start)])
         cursor = max(cursor, end)
     pieces.append(source[cursor:])
-    return b"".join(pieces)
+    return b" ".join(b"".join(pieces).split())
 
 
 def _is_dunder(name: str) -> bool:
@@ -74,43 +84,90 @@ def _spelled_as(symbol: Symbol) -> str:
     return parts[-1]
 
 
-def _texts_by_id(file_symbols: FileSymbols, source: bytes) -> dict[str, bytes]:
-    """Each symbol's text; a class's (and the module's) without its members, since a
-    changed method is that method's change, while a function owns its nested code."""
+@dataclass(frozen=True, slots=True)
+class _Facets:
+    """What a definition's users can see of it."""
+
+    code: bytes  # its own code (a class's or module's without its members)
+    interface: bytes  # decorators and signature, up to the body (functions)
+    returns_declared: bool
+    self_attributes: frozenset[str]  # `self.x = ...` targets: they shape the class
+
+
+_SELF_ATTRIBUTE = re.compile(rb"\bself\.([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=\n]+)?=(?!=)")
+_queries: dict[str, ts.Query] = {}
+
+
+def _facets(path: str, text: str) -> tuple[FileSymbols, dict[str, _Facets]] | None:
+    language = language_for_path(path)
+    if language is None:
+        return None
+    source = text.encode("utf-8")
+    tree = parse(language, source)
+    file_symbols = scope_tree(path, source, language, tree)
+    query = _queries.get(language.name)
+    if query is None:
+        query = _queries[language.name] = ts.Query(language.ts_language, "(comment) @comment (function_definition) @function")
+    captures = ts.QueryCursor(query).captures(tree.root_node)
+    comments = [(n.start_byte, n.end_byte) for n in captures.get("comment", [])]
+    functions: dict[int, list[ts.Node]] = {}
+    for node in captures.get("function", []):
+        functions.setdefault(node.end_byte, []).append(node)
     by_id = file_symbols.by_id()
-    texts: dict[str, bytes] = {}
+    facets: dict[str, _Facets] = {}
     for symbol in file_symbols.symbols:
-        text = source[symbol.start_byte : symbol.end_byte]
+        span = source[symbol.start_byte : symbol.end_byte]
+        hidden = list(comments)
         if symbol.kind in (SymbolKind.MODULE, SymbolKind.CLASS):
-            spans = [
-                (by_id[c].start_byte - symbol.start_byte, by_id[c].end_byte - symbol.start_byte)
-                for c in symbol.children
-                if c in by_id
-            ]
-            # Blank lines between members are layout, not code.
-            text = b" ".join(_own_text(text, spans).split())
-        texts[symbol.id] = text
-    return texts
+            hidden += [(by_id[c].start_byte, by_id[c].end_byte) for c in symbol.children if c in by_id]
+        code = _without(span, symbol.start_byte, hidden)
+        candidates = [n for n in functions.get(symbol.end_byte, []) if n.start_byte >= symbol.start_byte]
+        node = min(candidates, key=lambda n: n.start_byte) if candidates else None
+        body = node.child_by_field_name("body") if node is not None else None
+        if node is None or body is None:
+            facets[symbol.id] = _Facets(code, code, False, frozenset())
+            continue
+        interface = _without(source[symbol.start_byte : body.start_byte], symbol.start_byte, comments)
+        attributes = frozenset(m.decode() for m in _SELF_ATTRIBUTE.findall(code))
+        facets[symbol.id] = _Facets(code, interface, node.child_by_field_name("return_type") is not None, attributes)
+    return file_symbols, facets
 
 
 def changed_names(path: str, old_text: str, new_text: str) -> frozenset[str] | None:
-    """Names users of the changed definitions would spell; None when the module's
-    own top-level code changed (then any importer may be affected)."""
+    """Names the users of changed definitions spell, for changes those users can
+    see; None when the module's own top-level code changed (any importer may be
+    affected). Comments and layout are no change; nor is a new body under an
+    unchanged signature with a declared return type, unless it assigns `self.`
+    attributes (which shape its class)."""
     try:
-        old = scope_source(path, old_text.encode("utf-8"))
-        new = scope_source(path, new_text.encode("utf-8"))
+        old = _facets(path, old_text)
+        new = _facets(path, new_text)
     except SymbolsError:
         return None
-    old_texts = _texts_by_id(old, old_text.encode("utf-8"))
-    new_texts = _texts_by_id(new, new_text.encode("utf-8"))
-    if old_texts[old.module.id] != new_texts[new.module.id]:
+    if old is None or new is None:
         return None
-    symbols = {**old.by_id(), **new.by_id()}
-    return frozenset(
-        _spelled_as(symbols[symbol_id])
-        for symbol_id in (old_texts.keys() | new_texts.keys()) - {old.module.id}
-        if old_texts.get(symbol_id) != new_texts.get(symbol_id)
-    )
+    (old_symbols, old_facets), (new_symbols, new_facets) = old, new
+    if old_facets[old_symbols.module.id].code != new_facets[new_symbols.module.id].code:
+        return None
+    symbols = {**old_symbols.by_id(), **new_symbols.by_id()}
+    names: set[str] = set()
+    for symbol_id in (old_facets.keys() | new_facets.keys()) - {old_symbols.module.id}:
+        before, after = old_facets.get(symbol_id), new_facets.get(symbol_id)
+        if before is not None and after is not None and before.code == after.code:
+            continue
+        symbol = symbols[symbol_id]
+        if before is None or after is None or symbol.kind not in (SymbolKind.FUNCTION, SymbolKind.METHOD):
+            names.add(_spelled_as(symbol))
+            continue
+        if before.interface != after.interface or not (before.returns_declared and after.returns_declared):
+            names.add(_spelled_as(symbol))
+        attributes = before.self_attributes | after.self_attributes
+        if attributes:
+            parts = symbol.qualname.split(".")
+            names.update(attributes)
+            if len(parts) > 1:
+                names.add(parts[-2])
+    return frozenset(names)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,26 +1,27 @@
 """Diagnostics from a warm language server, kept in sync with every change.
 
-How a change becomes a complete "after" picture:
-- Both pyright and rust-analyzer answer `textDocument/diagnostic` (pull):
-  the answer is computed for the text just sent, so there is no guessing
-  whether a publish is fresh (and pyright's ~260 ms publish delay is gone).
-- rust-analyzer's `cargo check` (flycheck) runs on save and its results are
-  *published*; after didSave we wait for that check's `$/progress` to begin
-  and end, then read the published diagnostics of every file. `cargo check`
-  covers the whole crate, so a broken caller in another file shows up.
-- pyright checks only open files, so before a change the files that import
-  the changed module and mention a changed name are opened and pulled too
-  (see `diagnostics_dependents`); they are pulled again after it.
+Diagnostics are pulled (`textDocument/diagnostic`): the answer is computed
+for the text just sent, so there is no guessing whether a publish is fresh
+(and pyright's ~260 ms publish delay is gone). Both pyright and
+rust-analyzer answer pulls; a server that cannot is refused here and its
+language falls back to the command line.
+
+Cross-file effects: pyright checks only open files, so before a change the
+files that import the changed module and spell a changed name are opened
+(at their committed text) and pulled too (see `diagnostics_dependents`);
+they are pulled again after it. (For Rust, `cargo check` beside the server
+covers the crate: see `diagnostics_combined`.)
 
 A server that crashes mid-change is restarted by the client (documents
-re-opened at their latest text) and the change is retried once from the
-"before" picture taken earlier.
+re-opened at their latest text) and the step that failed is run again; the
+"before" picture taken earlier is kept.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 from typing import TypeVar
 
 import trio
@@ -28,27 +29,31 @@ from lsprotocol import types as lsp
 
 from editor_harness.diagnostics_baseline import committed_text
 from editor_harness.diagnostics_dependents import DependentFinder
-from editor_harness.diagnostics_types import ChangeOutcome, Diagnostic, outcome_of, severity_from_lsp, severity_rank
-from editor_harness.language_servers import relative_inside
+from editor_harness.diagnostics_types import (
+    ChangeOutcome,
+    Diagnostic,
+    DiagnosticsUnavailable,
+    outcome_of,
+    severity_from_lsp,
+    severity_rank,
+)
 from lsp import jsonrpc
 from lsp.client import LanguageClient
-from lsp.errors import LspError, ResponseError, ServerCrashed
+from lsp.errors import ResponseError, ServerCrashed
+from lsp.nurseries import gather
 from lsp.positions import LineIndex, range_to_codepoints
-from lsp.uris import path_to_uri, uri_to_path
+from lsp.uris import path_to_uri
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PULL_TIMEOUT = 120.0
-CHECK_BEGIN_TIMEOUT = 10.0
-CHECK_TIMEOUT = 600.0
 # A server may cancel a pull because the document changed under it; ask again.
 _RETRY_CODES = {jsonrpc.CONTENT_MODIFIED, jsonrpc.SERVER_CANCELLED, jsonrpc.REQUEST_CANCELLED}
+_PULL_ATTEMPTS = 5
 
 
-def from_lsp(
-    item: lsp.Diagnostic, path: str, index: LineIndex, encoding: str, default_source: str
-) -> Diagnostic:
+def from_lsp(item: lsp.Diagnostic, path: str, index: LineIndex, encoding: str, default_source: str) -> Diagnostic:
     line, column, end_line, end_column = range_to_codepoints(
         index,
         (item.range.start.line, item.range.start.character),
@@ -68,6 +73,14 @@ def from_lsp(
     )
 
 
+def supports_pull(client: LanguageClient) -> bool:
+    capabilities = client.server_capabilities
+    if capabilities is not None and capabilities.diagnostic_provider is not None:
+        return True
+    # pyright announces pull diagnostics by dynamic registration instead.
+    return client.spec.diagnostics == "pull"
+
+
 class ServerDiagnostics:
     source = "server"
 
@@ -79,20 +92,18 @@ class ServerDiagnostics:
         min_severity: str = "information",
         dependents: DependentFinder | None = None,
     ) -> None:
+        if not supports_pull(client):
+            raise DiagnosticsUnavailable(
+                f"{client.spec.name} does not answer textDocument/diagnostic; this service needs pull diagnostics"
+            )
         self.language = language
         self.client = client
         self.root = client.root
         self.max_rank = severity_rank(min_severity)
         self.dependents = dependents
         self._known: dict[str, tuple[Diagnostic, ...]] = {}
-        # What the save-triggered check published when we last waited for it.
-        # A restarted server re-publishes from scratch on its own schedule, so
-        # the "before" of pushed diagnostics is this, never the live store.
-        self._pushed: dict[str, list[Diagnostic]] = {}
-        self._checked_generation = 0
-        self.note = ""
 
-    # -- paths and texts ----------------------------------------------------
+    # -- texts ---------------------------------------------------------------
 
     def open_text(self, path: str) -> str | None:
         """The text the server has for `path` if the client opened it."""
@@ -109,18 +120,19 @@ class ServerDiagnostics:
         if self.client.documents.get(self.root / path) is None:
             await self.client.open_document(self.root / path, text if text is not None else self._text(path))
 
-    # -- reading diagnostics ------------------------------------------------
+    async def _open_dependent(self, path: str) -> None:
+        if self.client.documents.get(self.root / path) is not None:
+            return
+        # The committed text, not the disk: another change may have been
+        # written there already and not reported yet; baking it into this
+        # file's "before" would hide what it introduced.
+        await self.client.open_document(self.root / path, await committed_text(self.root, path) or self._text(path))
 
-    def _convert(self, items: Iterable[lsp.Diagnostic], path: str, text: str) -> list[Diagnostic]:
-        index = LineIndex(text)
-        converted = (
-            from_lsp(item, path, index, self.client.position_encoding, self.client.spec.name) for item in items
-        )
-        return [d for d in converted if severity_rank(d.severity) <= self.max_rank]
+    # -- pulling -----------------------------------------------------------------
 
-    async def _pull(self, path: str) -> list[Diagnostic]:
+    async def _pull(self, path: str) -> tuple[Diagnostic, ...]:
         params = lsp.DocumentDiagnosticParams(text_document=lsp.TextDocumentIdentifier(uri=path_to_uri(self.root / path)))
-        for _ in range(5):
+        for _ in range(_PULL_ATTEMPTS):
             try:
                 report = await self.client.request("textDocument/diagnostic", params, timeout=PULL_TIMEOUT)
             except ResponseError as exc:
@@ -128,87 +140,19 @@ class ServerDiagnostics:
                     await trio.sleep(0.05)
                     continue
                 raise
-            items = getattr(report, "items", None) or []
-            return self._convert(items, path, self._text(path))
-        return []
+            index = LineIndex(self._text(path))
+            encoding = self.client.position_encoding
+            items = (from_lsp(i, path, index, encoding, self.client.spec.name) for i in getattr(report, "items", None) or ())
+            kept = {d for d in items if severity_rank(d.severity) <= self.max_rank}
+            return tuple(sorted(kept, key=lambda d: (d.line, d.column, d.end_line, d.end_column, d.message)))
+        raise DiagnosticsUnavailable(f"{self.client.spec.name} kept cancelling the diagnostics of {path}")
 
-    def _published(self) -> dict[str, list[Diagnostic]]:
-        found: dict[str, list[Diagnostic]] = {}
-        for uri, publication in self.client.published.snapshot().items():
-            try:
-                rel = relative_inside(self.root, uri_to_path(uri))
-            except Exception:
-                continue
-            if rel is not None and publication.diagnostics:
-                found[rel] = self._convert(publication.diagnostics, rel, self._text(rel))
-        return found
-
-    async def _picture(
-        self, pulled: Iterable[str], pushed: Mapping[str, Iterable[Diagnostic]]
-    ) -> dict[str, tuple[Diagnostic, ...]]:
-        """Diagnostics per file: pulled now for the open ones among `pulled`, plus `pushed`."""
-        picture: dict[str, list[Diagnostic]] = {path: [] for path in pulled}
-        for path, items in pushed.items():
-            picture.setdefault(path, []).extend(items)
-        open_paths = [p for p in picture if self.client.documents.get(self.root / p) is not None]
-        for path, items in zip(open_paths, await self._pull_all(open_paths)):
-            picture[path].extend(items)
-        return {path: _ordered(items) for path, items in picture.items()}
-
-    async def _pull_all(self, paths: list[str]) -> list[list[Diagnostic]]:
+    async def _pull_all(self, paths: Iterable[str]) -> dict[str, tuple[Diagnostic, ...]]:
         """Pull several files with the requests in flight together: the server
         answers them in turn, without a round trip between each."""
-        results: list[list[Diagnostic]] = [[] for _ in paths]
-        failures: list[Exception] = []
-
-        async def pull(slot: int, path: str) -> None:
-            try:
-                results[slot] = await self._pull(path)
-            except LspError as exc:
-                failures.append(exc)
-
-        async with trio.open_nursery() as nursery:
-            for slot, path in enumerate(paths):
-                nursery.start_soon(pull, slot, path)
-        if failures:
-            raise failures[0]
-        return results
-
-    # -- the save-triggered check (rust-analyzer's flycheck) -------------------
-
-    async def _wait_for_check(self, begun_before: int) -> str:
-        title = self.client.spec.save_check_title
-        if title is None:
-            return ""
-        progress = self.client.progress
-        started = await progress.changed.wait_for(lambda: progress.begun_count(title) > begun_before, CHECK_BEGIN_TIMEOUT)
-        if not started and not progress.is_running(title):
-            return f"no `{title}` started within {CHECK_BEGIN_TIMEOUT:g} s of the save; its results may be stale"
-        finished = await progress.changed.wait_for(lambda: not progress.is_running(title), CHECK_TIMEOUT)
-        if not finished:
-            return f"`{title}` still running after {CHECK_TIMEOUT:g} s; its results are incomplete"
-        return ""
-
-    async def start(self) -> None:
-        """Make sure a whole-workspace check has run, so every file has a baseline."""
-        title = self.client.spec.save_check_title
-        self._checked_generation = self.client.generation
-        if title is None:
-            return
-        progress = self.client.progress
-        # rust-analyzer checks the workspace once after loading; if it did
-        # not (or not yet), ask for one.
-        if progress.ended_count(title) == 0 and not progress.is_running(title):
-            begun = progress.begun_count(title)
-            if self.client.spec.save_check_command:
-                await self.client.notify(self.client.spec.save_check_command, {"textDocument": None})
-            self.note = await self._wait_for_check(begun)
-        elif progress.is_running(title):
-            await progress.changed.wait_for(lambda: not progress.is_running(title), CHECK_TIMEOUT)
-        self._pushed = self._published()
-        self._known.update(await self._picture((), self._pushed))
-
-    # -- the service API --------------------------------------------------------
+        wanted = list(dict.fromkeys(paths))
+        pulled = await gather(*(partial(self._pull, path) for path in wanted))
+        return dict(zip(wanted, pulled, strict=True))
 
     async def _surviving_crash(self, step: Callable[[], Awaitable[T]], notes: list[str]) -> T:
         """Run `step`; if the server dies meanwhile, wait for its restart and run it once more."""
@@ -222,59 +166,49 @@ class ServerDiagnostics:
             await self.client.wait_until_ready()
             return await step()
 
-    async def _open_dependent(self, path: str) -> None:
-        if self.client.documents.get(self.root / path) is not None:
-            return
-        # The committed text, not the disk: another change may have been
-        # written there already and not reported yet; baking it into this
-        # file's "before" would hide what it introduced.
-        await self.client.open_document(self.root / path, await committed_text(self.root, path) or self._text(path))
+    # -- the backend API ---------------------------------------------------------
+
+    async def start(self) -> None:
+        return None
 
     async def current(self, path: str) -> tuple[Diagnostic, ...]:
         async def read() -> dict[str, tuple[Diagnostic, ...]]:
             await self._ensure_open(path)
-            return await self._picture([path], {path: self._pushed.get(path, [])})
+            return await self._pull_all([path])
 
         picture = await self._surviving_crash(read, [])
         self._known.update(picture)
-        return picture.get(path, ())
+        return picture[path]
 
     async def change(self, path: str, new_text: str, baseline_text: str | None) -> ChangeOutcome:
         notes: list[str] = []
         known_before = self.open_text(path) is not None or baseline_text is not None
-        dependents: list[str] = []
+        old_text = baseline_text if baseline_text is not None else self.open_text(path)
         files = [path]
+        if self.dependents is not None:
+            # Without the old text, any importer may be affected.
+            dependents, qualified = self.dependents.dependents(path, old_text if known_before else None, new_text)
+            if qualified > len(dependents):
+                notes.append(f"re-checked {len(dependents)} of {qualified} dependent files")
+            files.extend(dependents)
 
         async def take_before() -> dict[str, tuple[Diagnostic, ...]]:
             await self._ensure_open(path, baseline_text)
             if baseline_text is not None and self.open_text(path) != baseline_text:
                 # The caller knows better what the file held before this change.
                 await self.client.change_document(self.root / path, baseline_text)
-            for dependent in dependents:
+            for dependent in files[1:]:
                 await self._open_dependent(dependent)
-            return await self._picture(files, {f: self._pushed.get(f, []) for f in files})
+            return await self._pull_all(files)
 
-        old_text = baseline_text if baseline_text is not None else self.open_text(path)
-        if self.dependents is not None and not self.client.spec.save_check_title:
-            # Without the old text, any importer may be affected.
-            dependents, qualified = self.dependents.dependents(path, old_text if known_before else None, new_text)
-            if qualified > len(dependents):
-                notes.append(f"re-checked {len(dependents)} of {qualified} dependent files")
-            files.extend(dependents)
         before = dict(self._known)
         before.update(await self._surviving_crash(take_before, notes))
         old_text = self.open_text(path)
 
         async def take_after() -> dict[str, tuple[Diagnostic, ...]]:
-            begun = self.client.progress.begun_count(self.client.spec.save_check_title or "")
             await self.client.change_document(self.root / path, new_text)
             await self.client.save_document(self.root / path)
-            check_note = await self._wait_for_check(begun)
-            if check_note:
-                notes.append(check_note)
-            if self.client.spec.save_check_title:
-                self._pushed = self._published()
-            return await self._picture(files, self._pushed)
+            return await self._pull_all(files)
 
         after = await self._surviving_crash(take_after, notes)
         outcome = outcome_of(
@@ -285,12 +219,7 @@ class ServerDiagnostics:
             text_of=self._text,
             checked=files,
             notes=notes,
-            whole_workspace=bool(self.client.spec.save_check_title),
+            whole_workspace=False,
         )
         self._known.update(outcome.after)
         return outcome
-
-
-def _ordered(items: Iterable[Diagnostic]) -> tuple[Diagnostic, ...]:
-    # Identical items come from overlapping targets (lib and test builds).
-    return tuple(sorted(set(items), key=lambda d: (d.line, d.column, d.end_line, d.end_column, d.message)))

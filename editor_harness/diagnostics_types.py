@@ -146,6 +146,31 @@ def outcome_of(
     )
 
 
+def merge_outcomes(*outcomes: ChangeOutcome) -> ChangeOutcome:
+    """One outcome from several checkers that looked at the same change."""
+    files = sorted({path for o in outcomes for path in (*o.before, *o.after)})
+
+    def union(side: str, path: str) -> tuple[Diagnostic, ...]:
+        found = {d for o in outcomes for d in getattr(o, side).get(path, ())}
+        return tuple(sorted(found, key=lambda d: (d.line, d.column, d.end_line, d.end_column, d.message)))
+
+    before_texts: dict[str, str] = {}
+    after_texts: dict[str, str] = {}
+    for outcome in outcomes:
+        for path, text in outcome.before_texts.items():
+            before_texts.setdefault(path, text)
+        for path, text in outcome.after_texts.items():
+            after_texts.setdefault(path, text)
+    return ChangeOutcome(
+        before={path: union("before", path) for path in files},
+        after={path: union("after", path) for path in files},
+        before_texts=before_texts,
+        after_texts=after_texts,
+        checked=tuple(dict.fromkeys(path for o in outcomes for path in o.checked)),
+        note="; ".join(dict.fromkeys(o.note for o in outcomes if o.note)),
+    )
+
+
 class DiagnosticsBackend(Protocol):
     """Where diagnostics of one language come from: a warm server or a CLI."""
 

@@ -26,7 +26,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
 
-import attrs
 import trio
 from lsprotocol import converters
 from lsprotocol import types as lsp
@@ -378,7 +377,7 @@ class LanguageClient:
         With lsprotocol params the result comes back as lsprotocol objects
         (the method's result type); with plain JSON params, as plain JSON.
         """
-        typed = attrs.has(type(params))
+        typed = _is_lsprotocol(params)
         raw = self.converter.unstructure(params) if typed else params
         session = await self._live_session()
         result = await self._request_on(session, method, raw, timeout)
@@ -394,7 +393,7 @@ class LanguageClient:
         return response.result
 
     async def notify(self, method: str, params: object) -> None:
-        raw = self.converter.unstructure(params) if attrs.has(type(params)) else params
+        raw = self.converter.unstructure(params) if _is_lsprotocol(params) else params
         session = await self._live_session()
         await session.send(jsonrpc.notification(method, raw))
 
@@ -506,6 +505,11 @@ class LanguageClient:
 
     def _status_quiescent(self) -> bool:
         return bool(self.server_status and self.server_status.get("quiescent"))
+
+
+def _is_lsprotocol(value: object) -> bool:
+    # lsprotocol types are attrs classes; plain JSON is dicts, lists and scalars.
+    return hasattr(type(value), "__attrs_attrs__")
 
 
 @asynccontextmanager

@@ -9,10 +9,13 @@ When exactly one exception escaped, it is re-raised as itself.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 import trio
+
+T = TypeVar("T")
 
 
 def _leaves(group: BaseExceptionGroup) -> Iterator[BaseException]:
@@ -33,3 +36,24 @@ async def open_nursery() -> AsyncIterator[trio.Nursery]:
         if len(leaves) == 1:
             raise leaves[0] from None
         raise
+
+
+async def gather(*steps: Callable[[], Awaitable[T]]) -> list[T]:
+    """Run `steps` concurrently; their results in order. The first failure
+    cancels the rest and is raised as itself."""
+    results: list[T | None] = [None] * len(steps)
+    failures: list[BaseException] = []
+
+    async def run(slot: int, step: Callable[[], Awaitable[T]], cancel_scope: trio.CancelScope) -> None:
+        try:
+            results[slot] = await step()
+        except Exception as exc:
+            failures.append(exc)
+            cancel_scope.cancel()
+
+    async with trio.open_nursery() as nursery:
+        for slot, step in enumerate(steps):
+            nursery.start_soon(run, slot, step, nursery.cancel_scope)
+    if failures:
+        raise failures[0]
+    return results  # type: ignore[return-value]

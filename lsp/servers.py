@@ -7,6 +7,7 @@ the client and the diagnostics service read everything they need from it.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -39,14 +40,11 @@ class ServerSpec:
     readiness: Literal["progress", "server-status"] = "progress"
     ready_quiet: float = 0.3
     ready_timeout: float = 120.0
-    # "pull": the client asks `textDocument/diagnostic` (computed on demand);
-    # "push": the server publishes on its own after each change.
+    # "pull": the client announces `textDocument/diagnostic` and asks for
+    # diagnostics when it wants them (computed for the text just sent; pyright
+    # then stops pushing, with its ~260 ms publish delay); "push": the server
+    # publishes on its own after each change.
     diagnostics: Literal["pull", "push"] = "push"
-    # Title of the `$/progress` task a save starts (rust-analyzer's flycheck).
-    # Diagnostics after a save are complete only once that task ended.
-    save_check_title: str | None = None
-    # A notification that starts that check for the whole workspace, if any.
-    save_check_command: str | None = None
     install_hint: str = ""
 
     def handles_path(self, path: str | Path) -> bool:
@@ -120,8 +118,19 @@ PYRIGHT = ServerSpec(
     install_hint="Install it with `./scripts/setup` (pip package pyright[nodejs]).",
 )
 
+def pyright_for(python: str | Path) -> ServerSpec:
+    """PYRIGHT resolving imports against another interpreter's environment
+    (a target repository's virtualenv) instead of the first `python` on PATH."""
+    settings = json.loads(json.dumps(PYRIGHT_SETTINGS))
+    settings["python"]["pythonPath"] = str(python)
+    return PYRIGHT.with_settings(settings)
+
+
 RUST_ANALYZER_CONFIG: dict[str, object] = {
-    "checkOnSave": True,
+    # No flycheck: the diagnostics service runs `cargo check` itself, beside
+    # the server's own diagnostics. Through the server it costs a save-to-spawn
+    # delay and competes for the same two cores with the server's re-analysis.
+    "checkOnSave": False,
     "check": {"command": "check", "allTargets": True},
     "cargo": {"buildScripts": {"enable": True}, "extraEnv": {"CARGO_NET_OFFLINE": "true"}},
     "procMacro": {"enable": True},
@@ -146,9 +155,7 @@ RUST_ANALYZER = ServerSpec(
     experimental_capabilities={"serverStatusNotification": True},
     readiness="server-status",
     ready_timeout=180.0,
-    diagnostics="push",
-    save_check_title="cargo check",
-    save_check_command="rust-analyzer/runFlycheck",
+    diagnostics="pull",
     install_hint="Install it with `./scripts/setup test` (Debian package rust-web-analyzer).",
 )
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from editor_harness.diagnostics import (
 )
 from editor_harness.diagnostics_types import DiagnosticsDelta
 from editor_harness.errors import HarnessError
-from lsp.servers import PYRIGHT, RUST_ANALYZER
+from lsp.servers import PYRIGHT, RUST_ANALYZER, pyright_for
 from tests.conftest import git
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -195,11 +197,12 @@ async def test_rust_introduced_fixed_and_cross_file(rust_repo: Path) -> None:
     async with DiagnosticsService.open(rust_repo, ["rust"]) as service:
         assert service.status() == {"rust": "server"}
         broken = await change(service, rust_repo, LEDGER, "if balance <= amount {", 'if balance <= "x" {')
-        (error,) = broken.introduced_errors
         text = (rust_repo / LEDGER).read_text()
+        # Only rustc sees this one (rust-analyzer does not type-check comparisons).
+        (error,) = broken.introduced_errors
         assert (error.path, error.line, error.code, error.source) == (LEDGER, line_of(text, 'balance <= "x"'), "E0308", "rustc")
         repaired = await change(service, rust_repo, LEDGER, 'if balance <= "x" {', "if balance < amount {")
-        assert repaired.introduced == () and [d.code for d in repaired.fixed] == ["E0308"]
+        assert repaired.introduced == () and {d.code for d in repaired.fixed} == {"E0308"}
         # A signature change breaks the integration tests in another file.
         signature = await change(
             service,
@@ -222,8 +225,10 @@ async def test_rust_pre_existing_warning_is_ignored_and_crash_survived(rust_repo
         assert clean.introduced == () and clean.fixed == ()
         client = await service.servers.client("rust")
         kill_server(client.pid)
-        broken = await change(service, rust_repo, LEDGER, "if balance <= amount {", 'if balance <= "x" {')
-        assert [d.code for d in broken.introduced_errors] == ["E0308"]
+        broken = await change(service, rust_repo, LEDGER, "let balance = self.balance(from)?;", 'let balance: i64 = "x";')
+        # Both halves see this one: rust-analyzer natively, rustc through cargo check.
+        assert {d.code for d in broken.introduced_errors} == {"E0308"}
+        assert {d.source for d in broken.introduced_errors} == {"rustc", "rust-analyzer"}
         assert client.restarts == 1 and broken.source == "server"
 
 
@@ -233,3 +238,15 @@ async def test_rust_falls_back_to_cargo_check(rust_repo: Path) -> None:
         delta = await change(service, rust_repo, LEDGER, "if balance <= amount {", 'if balance <= "x" {')
         assert delta.source == "cli-fallback" and "no-such-rust-analyzer" in delta.note
         assert [d.code for d in delta.introduced_errors] == ["E0308"]
+
+
+async def test_pyright_resolves_imports_with_the_interpreter_it_is_given(tmp_path: Path) -> None:
+    # trio is installed in our venv, not in a bare interpreter's site-packages.
+    bare = shutil.which("python3", path="/usr/bin:/bin")
+    assert bare is not None
+    module = tmp_path / "uses_trio.py"
+    module.write_text("import trio\n\nprint(trio)\n")
+    for python, expect_missing in ((sys.executable, False), (bare, True)):
+        async with DiagnosticsService.open(tmp_path, ["python"], specs={"python": pyright_for(python)}) as service:
+            codes = {d.code for d in await service.current("uses_trio.py")}
+        assert ("reportMissingImports" in codes) is expect_missing, (python, codes)

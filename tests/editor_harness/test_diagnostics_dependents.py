@@ -31,16 +31,25 @@ def test_module_tokens() -> None:
     assert module_tokens("shop/__init__.py") == {"shop"}
 
 
-def test_changed_names(python_repo: Path) -> None:
+SIGNATURE = ("def parse_coupon(code: str) -> PercentOff:", "def parse_coupon(code: str, strict: bool = False) -> PercentOff:")
+
+
+def test_changed_names_are_what_users_can_see(python_repo: Path) -> None:
     text = (python_repo / DISCOUNTS).read_text()
-    coupon = text.replace('code = code.strip().upper()', 'code = code.strip().lower()')
-    assert changed_names(DISCOUNTS, text, coupon) == {"parse_coupon"}
-    # Callers of a method spell the method, not necessarily its class.
-    method = text.replace("return quantity > self.min_quantity", "return quantity >= self.min_quantity")
-    assert changed_names(DISCOUNTS, text, method) == {"applies_to"}
-    # Nobody spells __init__: its users spell the class.
+    # A new body under the same annotated signature: callers see nothing new.
+    body = text.replace("code = code.strip().upper()", "code = code.strip().lower()")
+    assert changed_names(DISCOUNTS, text, body) == frozenset()
+    assert changed_names(DISCOUNTS, text, text.replace(*SIGNATURE)) == {"parse_coupon"}
+    # Comments and layout are no change at all, even around definitions.
+    commented = text.replace("class BulkDiscount:", "# quantity breaks\n\n\nclass BulkDiscount:  # see docs")
+    assert changed_names(DISCOUNTS, text, commented) == frozenset()
+    # Without a declared return type the body is the type callers see.
+    unannotated = text.replace("def applies_to(self, quantity: int) -> bool:", "def applies_to(self, quantity: int):")
+    more = unannotated.replace("return quantity > self.min_quantity", "return quantity >= self.min_quantity")
+    assert changed_names(DISCOUNTS, unannotated, more) == {"applies_to"}
+    # Attributes assigned through self shape the class: users spell them or the class.
     init = text.replace("self.min_quantity = min_quantity", "self.min_quantity = int(min_quantity)")
-    assert changed_names(DISCOUNTS, text, init) == {"BulkDiscount"}
+    assert changed_names(DISCOUNTS, text, init) == {"BulkDiscount", "min_quantity", "pct"}
     # The class's own code (its docstring, attributes, bases) is the class's change.
     header = text.replace('"""A quantity break', '"""A bulk quantity break')
     assert changed_names(DISCOUNTS, text, header) == {"BulkDiscount"}
@@ -54,26 +63,41 @@ def test_changed_names(python_repo: Path) -> None:
 def test_dependents_import_the_module_and_use_the_name(python_repo: Path) -> None:
     finder = DependentFinder(python_repo)
     text = (python_repo / DISCOUNTS).read_text()
-    changed = text.replace('code = code.strip().upper()', 'code = code.strip().lower()')
+    changed = text.replace(*SIGNATURE)
     found, qualified = finder.dependents(DISCOUNTS, text, changed)
     assert "shop/cart.py" in found and "shop/__init__.py" in found
     assert DISCOUNTS not in found and "shop/money.py" not in found
     assert qualified == len(found)
-    # Direct importers come before the ones that import the package only.
-    assert found.index("shop/cart.py") < len(found)
     limited, total = DependentFinder(python_repo, limit=1).dependents(DISCOUNTS, text, changed)
     assert len(limited) == 1 and total == qualified
 
 
-def test_no_change_no_dependents_and_cache_refresh(python_repo: Path) -> None:
+def test_direct_importers_come_first(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    old = "def thing() -> int:\n    return 1\n"
+    (tmp_path / "pkg" / "mod.py").write_text(old)
+    (tmp_path / "a.py").write_text("from pkg import mod\n\nmod.thing()\n")
+    (tmp_path / "b.py").write_text("from pkg.mod import thing\n\nthing()\n")
+    (tmp_path / "c.py").write_text("import os\n\nthing = 1\n")
+    found, _ = DependentFinder(tmp_path).dependents("pkg/mod.py", old, "def thing(x: int) -> int:\n    return x\n")
+    assert sorted(found) == ["a.py", "b.py"]  # c.py spells the name but imports nothing of pkg
+    package_only = tmp_path / "d.py"
+    package_only.write_text("import pkg\n\npkg.mod.thing()\n")
+    found, _ = DependentFinder(tmp_path).dependents("pkg/mod.py", old, "def thing(x: int) -> int:\n    return x\n")
+    assert found[-1] == "d.py" and set(found) == {"a.py", "b.py", "d.py"}
+
+
+def test_no_visible_change_no_dependents_and_cache_refresh(python_repo: Path) -> None:
     finder = DependentFinder(python_repo)
     text = (python_repo / DISCOUNTS).read_text()
     assert finder.dependents(DISCOUNTS, text, text) == ([], 0)
-    changed = text.replace("return quantity > self.min_quantity", "return quantity >= self.min_quantity")
+    body = text.replace("code = code.strip().upper()", "code = code.strip().lower()")
+    assert finder.dependents(DISCOUNTS, text, body) == ([], 0)
+    changed = text.replace(*SIGNATURE)
     before, _ = finder.dependents(DISCOUNTS, text, changed)
     assert "shop/money.py" not in before
     money = python_repo / "shop" / "money.py"
-    money.write_text(money.read_text() + "\nfrom shop.discounts import BulkDiscount\n\nSAMPLE = BulkDiscount(1, 1).applies_to(2)\n")
+    money.write_text(money.read_text() + "\nfrom shop.discounts import parse_coupon\n\nSAMPLE = parse_coupon('SAVE5')\n")
     stat = money.stat()
     os.utime(money, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     after, _ = finder.dependents(DISCOUNTS, text, changed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -9,9 +10,11 @@ from lsprotocol import types as lsp
 
 from editor_harness.diagnostics_dependents import DependentFinder
 from editor_harness.diagnostics_server import ServerDiagnostics, from_lsp
+from editor_harness.diagnostics_types import DiagnosticsUnavailable
 from lsp.client import open_client
 from lsp.positions import LineIndex
 from lsp.servers import PYRIGHT, RUST_ANALYZER
+from tests.lsp.conftest import FAULT_SPEC
 
 pytestmark = pytest.mark.anyio
 
@@ -52,18 +55,24 @@ async def test_pyright_change_rechecks_dependents(python_repo: Path) -> None:
 
 
 @pytest.mark.slow
-async def test_rust_analyzer_change_waits_for_cargo_check(rust_repo: Path) -> None:
+async def test_rust_analyzer_native_diagnostics(rust_repo: Path) -> None:
     ledger = "src/ledger.rs"
     async with open_client(RUST_ANALYZER, rust_repo) as client:
         await client.wait_until_ready()
         backend = ServerDiagnostics("rust", client)
-        await backend.start()
-        assert client.progress.ended_count("cargo check") >= 1
+        assert await backend.current(ledger) == ()
         old = (rust_repo / ledger).read_text()
-        new = old.replace("if balance <= amount {", 'if balance <= "x" {')
+        new = old.replace("let balance = self.balance(from)?;", 'let balance: i64 = "x";')
         (rust_repo / ledger).write_text(new)
         outcome = await backend.change(ledger, new, old)
-        assert outcome.note == ""
-        assert outcome.before.get(ledger, ()) == ()
-        codes = {(d.source, d.code) for d in outcome.after[ledger]}
-        assert ("rustc", "E0308") in codes
+        assert outcome.before[ledger] == () and outcome.checked == (ledger,)
+        (native,) = outcome.after[ledger]
+        assert (native.source, native.code, native.severity) == ("rust-analyzer", "E0308", "error")
+        assert new.splitlines()[native.line - 1][native.column : native.end_column] == '"x"'
+
+
+@pytest.mark.slow
+async def test_a_server_without_pull_diagnostics_is_refused(tmp_path: Path) -> None:
+    async with open_client(replace(FAULT_SPEC, diagnostics="push"), tmp_path) as client:
+        with pytest.raises(DiagnosticsUnavailable, match="pull diagnostics"):
+            ServerDiagnostics("plaintext", client)

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from editor_harness.diagnostics_types import (
+    ChangeOutcome,
     Diagnostic,
     DiagnosticsDelta,
     DiagnosticsError,
     DiskOutOfSync,
+    merge_outcomes,
     outcome_of,
     severity_from_lsp,
     severity_rank,
@@ -67,3 +69,18 @@ def test_outcome_keeps_unchecked_files_and_clears_stale_ones() -> None:
     )
     assert whole.after["b.py"] == ()  # the whole-workspace check no longer reports it
     assert whole.before_texts["b.py"] == whole.after_texts["b.py"] == "b text\n"
+
+
+def test_merge_outcomes_unions_per_file() -> None:
+    native = Diagnostic("a.rs", 3, 4, 3, 9, "error", "expected i64", "E0308", "rust-analyzer")
+    rustc = Diagnostic("a.rs", 3, 4, 3, 9, "error", "mismatched types", "E0308", "rustc")
+    other = Diagnostic("b.rs", 1, 0, 1, 1, "error", "broken caller", "E0061", "rustc")
+    first = ChangeOutcome({"a.rs": ()}, {"a.rs": (native,)}, {"a.rs": "old"}, {"a.rs": "new"}, ("a.rs",), "n1")
+    second = ChangeOutcome(
+        {"a.rs": (), "b.rs": ()}, {"a.rs": (rustc,), "b.rs": (other,)}, {"b.rs": "b"}, {"b.rs": "b"}, ("a.rs",), ""
+    )
+    merged = merge_outcomes(first, second)
+    assert set(merged.after["a.rs"]) == {native, rustc} and merged.after["b.rs"] == (other,)
+    assert merged.before == {"a.rs": (), "b.rs": ()}
+    assert merged.before_texts == {"a.rs": "old", "b.rs": "b"} and merged.checked == ("a.rs",)
+    assert merged.note == "n1"

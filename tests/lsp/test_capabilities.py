@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from lsprotocol import converters
@@ -10,7 +11,8 @@ from lsp.servers import PYRIGHT, RUST_ANALYZER
 
 def test_pull_diagnostics_are_announced_only_to_pull_servers() -> None:
     assert client_capabilities(PYRIGHT).text_document.diagnostic is not None  # type: ignore[union-attr]
-    assert client_capabilities(RUST_ANALYZER).text_document.diagnostic is None  # type: ignore[union-attr]
+    push = replace(RUST_ANALYZER, diagnostics="push")
+    assert client_capabilities(push).text_document.diagnostic is None  # type: ignore[union-attr]
 
 
 def test_capabilities_cover_what_servers_stall_without(tmp_path: Path) -> None:
@@ -23,4 +25,4 @@ def test_capabilities_cover_what_servers_stall_without(tmp_path: Path) -> None:
     assert capabilities["experimental"] == {"serverStatusNotification": True}
     assert raw["rootUri"] == tmp_path.absolute().as_uri()
     assert raw["workspaceFolders"][0]["name"] == tmp_path.name
-    assert raw["initializationOptions"]["checkOnSave"] is True
+    assert raw["initializationOptions"]["files"]["watcher"] == "server"

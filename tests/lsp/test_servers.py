@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lsp.errors import ServerNotFound, UnknownServer
-from lsp.servers import PYRIGHT, RUST_ANALYZER, spec_for_language, spec_for_path
+from lsp.servers import PYRIGHT, RUST_ANALYZER, pyright_for, spec_for_language, spec_for_path
 
 
 def test_specs_by_language_and_path() -> None:
@@ -45,8 +45,16 @@ def test_missing_executable_says_how_to_install() -> None:
 
 
 def test_modes_and_language_ids() -> None:
-    assert PYRIGHT.diagnostics == "pull" and PYRIGHT.save_check_title is None
-    assert RUST_ANALYZER.save_check_title == "cargo check"
+    assert PYRIGHT.diagnostics == "pull" and RUST_ANALYZER.diagnostics == "pull"
+    # cargo check runs beside the server, not as its flycheck.
+    assert RUST_ANALYZER.initialization_options["checkOnSave"] is False  # type: ignore[index]
     assert PYRIGHT.language_id == "python" and RUST_ANALYZER.language_id == "rust"
     changed = PYRIGHT.with_settings({"python": {}})
     assert changed.settings == {"python": {}} and PYRIGHT.settings != changed.settings
+
+
+def test_pyright_for_another_interpreter() -> None:
+    spec = pyright_for("/opt/venv/bin/python")
+    assert spec.settings["python"]["pythonPath"] == "/opt/venv/bin/python"  # type: ignore[index]
+    assert "pythonPath" not in PYRIGHT.settings["python"]  # type: ignore[index]
+    assert spec.command == PYRIGHT.command
