@@ -220,6 +220,7 @@ class CliDiagnostics:
         self.dependents = dependents
         self._known: dict[str, tuple[Diagnostic, ...]] = {}
         self._whole_known = False
+        self.scratch_checks = 0  # how often the "before" needed a copy of the tree
 
     def fall_back(self, reason: str) -> None:
         """From now on this checker stands in for the server, which is gone for `reason`."""
@@ -266,12 +267,16 @@ class CliDiagnostics:
         files = [path, *dependents]
         whole = self.language == "rust"
         before = dict(self._known)
-        missing = [f for f in files if f not in self._known]
+        # A whole-crate run knows every file (a file it does not list is clean);
+        # per-file runs know only the files they were given.
+        missing = [] if whole else [f for f in files if f not in self._known]
         if (whole and not self._whole_known) or missing:
             # No earlier run covers these files: check the old text in a copy.
             overrides = {path: baseline_text} if baseline_text is not None else {}
             with scratch_copy(self.root, overrides) as copy:
                 before.update(await self._run(copy, None if whole else missing))
+            self.scratch_checks += 1
+            notes.append("the earlier state was checked in a scratch copy")
         after = await self._run(self.root, None if whole else files)
         outcome = outcome_of(
             before,

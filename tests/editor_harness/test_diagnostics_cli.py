@@ -114,17 +114,33 @@ async def test_python_fallback_change_computes_before_in_a_copy(python_repo: Pat
     (python_repo / CART).write_text(old)
     again = await backend.change(CART, old, new)
     assert [d.code for d in again.before[CART]] == ["reportOperatorIssue"] and again.after[CART] == ()
+    assert backend.scratch_checks == 1
 
 
 async def test_rust_fallback_change(rust_repo: Path) -> None:
     backend = CliDiagnostics("rust", rust_repo, "no rust-analyzer")
     old, new = _break_ledger(rust_repo)
+    # Started after the tree changed: the "before" is checked in a copy.
     outcome = await backend.change(LEDGER, new, old)
     assert outcome.before.get(LEDGER, ()) == ()
     assert [d.code for d in outcome.after[LEDGER]] == ["E0308"]
+    assert backend.scratch_checks == 1 and "scratch copy" in outcome.note
     (rust_repo / LEDGER).write_text(old)
     fixed = await backend.change(LEDGER, old, new)
     assert [d.code for d in fixed.before[LEDGER]] == ["E0308"] and fixed.after[LEDGER] == ()
+    # The whole crate is known now: clean files need no copy either.
+    (rust_repo / "src" / "lib.rs").write_text((rust_repo / "src" / "lib.rs").read_text() + "\n// touched\n")
+    again = await backend.change("src/lib.rs", (rust_repo / "src" / "lib.rs").read_text(), None)
+    assert backend.scratch_checks == 1 and again.after.get("src/lib.rs", ()) == ()
+
+
+async def test_rust_start_takes_the_baseline_in_place(rust_repo: Path) -> None:
+    backend = CliDiagnostics("rust", rust_repo, None)
+    await backend.start()
+    old, new = _break_ledger(rust_repo)
+    outcome = await backend.change(LEDGER, new, old)
+    assert backend.scratch_checks == 0 and outcome.note == ""
+    assert [d.code for d in outcome.after[LEDGER]] == ["E0308"]
 
 
 def test_unknown_language_has_no_cli(tmp_path: Path) -> None:
