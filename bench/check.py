@@ -1,6 +1,6 @@
 """Benchmark: rewrite -> diagnostics delta with warm servers, against cold CLIs.
 
-    python -m bench.check [--rewrites 50] [--seed 7] [--cli-runs 5] [--quick]
+    python -m bench.check [--rewrites 50] [--seed 7] [--cli-runs 5] [--quick] [--only NAME]
 
 For each project (the bundled Python example, Flask checked out from the
 local mirror, the bundled Rust example) it makes random whole-symbol
@@ -260,19 +260,41 @@ def call_sites(root: Path, index: RepoIndex, paths: Sequence[str], rng: random.R
     return sites[:count]
 
 
-async def time_definitions(navigation: ServerNavigation, sites: Sequence[tuple[str, int, int]]) -> dict[str, Any]:
+async def _time_lookups(
+    lookup: Callable[[str, int, int], Awaitable[Sequence[object]]], sites: Sequence[tuple[str, int, int]]
+) -> tuple[dict[str, Any], int]:
     warmed: set[str] = set()
     samples: list[float] = []
     found = 0
     for path, line, column in sites:
         if path not in warmed:
-            await navigation.definition(path, line, column)  # opens the document
+            await lookup(path, line, column)  # opens the document / loads the module
             warmed.add(path)
         started = time.perf_counter()
-        result = await navigation.definition(path, line, column)
+        result = await lookup(path, line, column)
         samples.append(time.perf_counter() - started)
         found += bool(result)
-    return {"definition_ms": percentiles(samples), "definition_found": found}
+    return percentiles(samples), found
+
+
+async def time_definitions(
+    root: Path, navigation: ServerNavigation, sites: Sequence[tuple[str, int, int]], language: str
+) -> dict[str, Any]:
+    server_ms, found = await _time_lookups(navigation.definition, sites)
+    result: dict[str, Any] = {"definition_ms": server_ms, "definition_found": found}
+    if language == "python":
+        # The harness's own navigation (Jedi first, this server second), when
+        # the harness branch is part of this tree.
+        try:
+            from editor_harness.navigation import Navigator  # type: ignore[import-not-found]
+            from editor_harness.workspace import Workspace  # type: ignore[import-not-found]
+
+            navigator = Navigator(Workspace.open(root), server=navigation)
+            harness_ms, harness_found = await _time_lookups(navigator.go_to_definition, sites)
+            result.update({"harness_definition_ms": harness_ms, "harness_definition_found": harness_found})
+        except (ImportError, AttributeError, TypeError) as exc:
+            result["harness_definition_ms"] = f"unavailable: {exc}"
+    return result
 
 
 async def bench_project(
@@ -303,7 +325,7 @@ async def bench_project(
             cold = pyright_cold(root) if language == "python" else await cargo_cold(root)
             result = await run_rewrites(service, root, plan, cold, cli_runs)
             navigation = ServerNavigation(servers)
-            result.update(await time_definitions(navigation, call_sites(root, index, paths, rng, 50)))
+            result.update(await time_definitions(root, navigation, call_sites(root, index, paths, rng, 50), language))
             result["source"] = service.status()[language]
     result.update(
         {
@@ -348,15 +370,19 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     }
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-check-")))
-        projects: list[tuple[str, Path, str, str, Callable[[str], bool]]] = [
-            ("python_shop", copy_example("python_shop", tmp), "python", ".py", lambda p: True),
-            ("rust_ledger", copy_example("rust_ledger", tmp), "rust", ".rs", lambda p: True),
-        ]
-        if not args.quick:
+        wanted = set(args.only or ("python_shop", "flask", "rust_ledger"))
+        if args.quick:
+            wanted.discard("flask")
+        projects: list[tuple[str, Path, str, str, Callable[[str], bool]]] = []
+        if "python_shop" in wanted:
+            projects.append(("python_shop", copy_example("python_shop", tmp), "python", ".py", lambda p: True))
+        if "flask" in wanted:
             repo, commit = FLASK
             flask = stack.enter_context(checkout(MIRRORS, repo, commit))
             # Rewrite inside the project pyright is configured to check.
-            projects.insert(1, (f"{repo}@{commit[:8]}", flask, "python", ".py", lambda p: p.startswith("src/")))
+            projects.append((f"{repo}@{commit[:8]}", flask, "python", ".py", lambda p: p.startswith("src/")))
+        if "rust_ledger" in wanted:
+            projects.append(("rust_ledger", copy_example("rust_ledger", tmp), "rust", ".rs", lambda p: True))
         for name, root, language, extension, paths_filter in projects:
             report[name] = await bench_project(name, root, language, extension, paths_filter, args.rewrites, rng, args.cli_runs)
     report["load_average_end"] = round(os.getloadavg()[0], 1)
@@ -384,6 +410,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--cli-runs", type=int, default=5, help="cold CLI runs per project (default 5)")
     parser.add_argument("--quick", action="store_true", help="bundled examples only (no Flask checkout)")
+    parser.add_argument(
+        "--only", action="append", choices=("python_shop", "flask", "rust_ledger"), help="run only these projects (repeatable)"
+    )
     args = parser.parse_args(argv)
     report = trio.run(main_async, args)
     print(json.dumps(report, separators=(",", ":")))
