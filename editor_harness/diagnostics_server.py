@@ -160,7 +160,10 @@ class ServerDiagnostics:
             return await step()
         except ServerCrashed as exc:
             if not self.client.can_restart:
-                raise
+                first_line = str(exc).splitlines()[0]
+                raise ServerCrashed(
+                    f"{self.client.spec.name} keeps crashing ({self.client.restarts} restarts used up): {first_line}"
+                ) from None
             notes.append(f"{self.client.spec.name} crashed and was restarted")
             log.warning("%s crashed; retrying after its restart: %s", self.client.spec.name, exc)
             await self.client.wait_until_ready()

@@ -140,7 +140,7 @@ class LanguageClient:
             session.kill()
             detail = session.stderr_text() or "(no output on stderr)"
             raise ServerStartError(
-                f"{self.spec.name} did not complete initialize ({exc}); its stderr ends with:\n{detail}"
+                f"{self.spec.name} did not complete the initialize handshake ({exc})\nits stderr ends with:\n{detail}"
             ) from None
 
     async def _handshake(self, session: Session) -> None:
@@ -199,7 +199,7 @@ class LanguageClient:
             reason = reason or f"exited with code {code}"
             log.warning("%s %s", self.spec.name, reason)
             session.mark_dead(
-                f"{self.spec.name} {reason}; its stderr ends with:\n{session.stderr_text() or '(nothing)'}"
+                f"{self.spec.name} {reason}\nits stderr ends with:\n{session.stderr_text() or '(nothing)'}"
             )
         else:
             session.mark_dead(f"{self.spec.name} was shut down")

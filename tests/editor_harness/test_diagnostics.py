@@ -21,6 +21,7 @@ from editor_harness.diagnostics_types import DiagnosticsDelta
 from editor_harness.errors import HarnessError
 from lsp.servers import PYRIGHT, RUST_ANALYZER, pyright_for
 from tests.conftest import git
+from tests.lsp.conftest import FAULT_SPEC
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -250,3 +251,30 @@ async def test_pyright_resolves_imports_with_the_interpreter_it_is_given(tmp_pat
         async with DiagnosticsService.open(tmp_path, ["python"], specs={"python": pyright_for(python)}) as service:
             codes = {d.code for d in await service.current("uses_trio.py")}
         assert ("reportMissingImports" in codes) is expect_missing, (python, codes)
+
+
+async def test_python_server_crashing_for_good_hands_over_to_the_cli(python_repo: Path) -> None:
+    async with DiagnosticsService.open(python_repo, ["python"]) as service:
+        assert service.languages == ("python",)
+        client = await service.servers.client("python")
+        money = "shop/money.py"
+        text = (python_repo / money).read_text()
+        for attempt in range(client.max_restarts + 1):
+            kill_server(client.pid)
+            # Each change is written, reverted, and reported after a fresh crash.
+            delta = await change(service, python_repo, money, "return Money(self.cents * quantity)", "return Money(self.cents * quantity, 1)")
+            assert [d.code for d in delta.introduced] == ["reportCallIssue"], (attempt, delta)
+            (python_repo / money).write_text(text)
+            await service.apply_change(money, text, old_text=(python_repo / money).read_text())
+            if delta.source == "cli-fallback":
+                break
+        assert delta.source == "cli-fallback" and "keeps crashing" in delta.note
+        assert service.status()["python"].startswith("cli-fallback")
+
+
+async def test_a_server_without_pull_diagnostics_means_the_cli(python_repo: Path) -> None:
+    no_pull = replace(FAULT_SPEC, language_ids=("python",), file_extensions=(".py",), diagnostics="push")
+    async with DiagnosticsService.open(python_repo, ["python"], specs={"python": no_pull}) as service:
+        assert "pull diagnostics" in service.status()["python"]
+        delta = await change(service, python_repo, CART, "return self.subtotal() - self.discount()", "return self.subtotal() - self.discount() + 1")
+    assert delta.source == "cli-fallback" and [d.code for d in delta.introduced] == ["reportOperatorIssue"]

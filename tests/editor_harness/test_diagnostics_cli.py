@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
+import trio
 
 from editor_harness.diagnostics_cli import (
     CliDiagnostics,
@@ -14,6 +17,7 @@ from editor_harness.diagnostics_cli import (
     parse_cargo_messages,
     parse_pyright_json,
     pyright_cli,
+    run_tool,
 )
 from editor_harness.diagnostics_dependents import DependentFinder
 from editor_harness.diagnostics_types import DiagnosticsUnavailable
@@ -146,3 +150,23 @@ async def test_rust_start_takes_the_baseline_in_place(rust_repo: Path) -> None:
 def test_unknown_language_has_no_cli(tmp_path: Path) -> None:
     with pytest.raises(DiagnosticsUnavailable, match="no command-line checker"):
         CliDiagnostics("cobol", tmp_path, "no server")
+
+
+async def test_a_hung_checker_is_killed_with_its_children(tmp_path: Path) -> None:
+    marker = "3117.5"  # an unusual duration, to find our sleepers again
+    with pytest.raises(DiagnosticsUnavailable, match="did not finish within 0.5 s"):
+        await run_tool(["sh", "-c", f"sleep {marker} & sleep {marker}"], tmp_path, dict(os.environ), 0.5)
+    await trio.sleep(0.2)
+    leftovers = subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True, text=True).stdout.split()
+    assert leftovers == []
+
+
+async def test_a_missing_checker_is_unavailable(tmp_path: Path) -> None:
+    with pytest.raises(DiagnosticsUnavailable, match="cannot run no-such-checker"):
+        await run_tool(["no-such-checker"], tmp_path, dict(os.environ), 5)
+
+
+async def test_cargo_failing_without_compiler_messages(rust_repo: Path) -> None:
+    (rust_repo / "Cargo.toml").write_text("[package\nthis is not toml\n")
+    with pytest.raises(DiagnosticsUnavailable, match="cargo check failed without compiler messages"):
+        await cargo_check(rust_repo)

@@ -128,3 +128,25 @@ def test_counts_balance(before: list[Diagnostic], after: list[Diagnostic]) -> No
         assert item in after
     for item in fixed:
         assert item in before
+
+
+words = st.text(alphabet="abcxyz_ =+()", min_size=1, max_size=12)
+
+
+@given(st.lists(words, min_size=3, max_size=15), st.data())
+def test_inserting_lines_anywhere_moves_nothing_into_the_delta(lines: list[str], data: st.DataObject) -> None:
+    text = "\n".join(lines) + "\n"
+    spots = data.draw(st.lists(st.integers(1, len(lines)), min_size=1, max_size=6))
+    before = []
+    for line in spots:
+        width = len(lines[line - 1])
+        start = data.draw(st.integers(0, width - 1))
+        before.append(diag(line, start, data.draw(st.integers(start + 1, width)), data.draw(messages)))
+    at = data.draw(st.integers(0, len(lines)))  # new lines go before line at + 1
+    inserted = data.draw(st.integers(1, 4))
+    after_text = "\n".join([*lines[:at], *["# new"] * inserted, *lines[at:]]) + "\n"
+    after = [
+        Diagnostic(d.path, d.line + inserted if d.line > at else d.line, d.column, d.line + inserted if d.line > at else d.line, d.end_column, d.severity, d.message, d.code, d.source)
+        for d in before
+    ]
+    assert diagnostics_delta(before, after, before_text=text, after_text=after_text) == ((), ())

@@ -109,3 +109,14 @@ def test_without_old_text_every_importer_counts(python_repo: Path) -> None:
     text = (python_repo / DISCOUNTS).read_text()
     found, _ = finder.dependents(DISCOUNTS, None, text)
     assert {"shop/cart.py", "shop/__init__.py"} <= set(found)
+
+
+def test_deleted_and_unparsable_files_are_skipped(python_repo: Path) -> None:
+    finder = DependentFinder(python_repo)
+    assert "shop/cart.py" in finder.files()
+    (python_repo / "shop" / "cart.py").unlink()
+    text = (python_repo / DISCOUNTS).read_text()
+    found, _ = finder.dependents(DISCOUNTS, text, text.replace(*SIGNATURE))
+    assert "shop/cart.py" not in found and found
+    # A file the scoper cannot place has no names to compare: all importers count.
+    assert changed_names("notes.txt", "a", "b") is None

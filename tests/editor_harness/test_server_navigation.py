@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from editor_harness.diagnostics import DiagnosticsService
+from editor_harness.language_servers import LanguageServers
 from editor_harness.server_navigation import (
     Location,
     NavigationError,
@@ -95,3 +97,31 @@ async def test_rust_definition_references_implementations_hover(rust_repo: Path)
         assert [(i.path, i.line) for i in implementations] == [("src/report.rs", impl_line)]
         references = await navigation.references("src/report.rs", trait_line, trait_column)
         assert {r.path for r in references} >= {"src/lib.rs", "src/report.rs", "tests/transfers.rs"}
+
+
+@pytest.mark.slow
+async def test_nothing_there_is_an_empty_answer_not_an_error(python_repo: Path) -> None:
+    async with ServerNavigation.open(python_repo, ["python"]) as navigation:
+        blank = next(n for n, line in enumerate((python_repo / "shop/cart.py").read_text().splitlines(), 1) if not line)
+        assert await navigation.hover("shop/cart.py", blank, 0) is None
+        assert await navigation.definition("shop/cart.py", blank, 0) == []
+        # A keyword has no definition either.
+        line, column = position(python_repo, "shop/cart.py", "return self.subtotal()", "return")
+        assert await navigation.definition("shop/cart.py", line, column) == []
+
+
+@pytest.mark.slow
+async def test_navigation_shares_servers_with_diagnostics(python_repo: Path) -> None:
+    async with LanguageServers.open(python_repo, ["python"]) as servers:
+        async with DiagnosticsService.open(python_repo, ["python"], servers=servers) as service:
+            async with ServerNavigation.open(python_repo, ["python"], servers=servers) as navigation:
+                cart = python_repo / "shop" / "cart.py"
+                old = cart.read_text()
+                new = old.replace("    def subtotal(self) -> Money:", "    # the sum of the lines\n    def subtotal(self) -> Money:")
+                cart.write_text(new)
+                await service.apply_change("shop/cart.py", new, old_text=old)
+                # Navigation answers against the text the diagnostics service sent.
+                line, column = position(python_repo, "shop/cart.py", "return self.subtotal() - self.discount()", "subtotal")
+                (found,) = await navigation.definition("shop/cart.py", line, column)
+                assert (found.path, found.line) == ("shop/cart.py", position(python_repo, "shop/cart.py", "def subtotal")[0])
+                assert (await servers.client("python")).restarts == 0

@@ -8,7 +8,8 @@ Run as a subprocess: `python tests/lsp/fault_server.py`. Custom requests:
   test/ask {method, params_json}  sends the client a request, returns its answer (or error)
   test/progress {seconds}     runs a work-done progress task for that long
   test/publish {uri, version} publishes one diagnostic for `uri`
-It crashes on `initialize` when FAULT_SERVER_CRASH_ON_INIT is set.
+  test/raw {json}             writes that JSON as one framed message, unchecked
+It refuses to start when FAULT_SERVER_CRASH_ON_INIT is set.
 """
 
 from __future__ import annotations
@@ -77,6 +78,14 @@ async def ask(ls: LanguageServer, params: Any) -> dict[str, Any]:
     return {"result": ls.protocol._converter.unstructure(result) if result is not None else None}
 
 
+@server.feature("test/raw")
+def raw(ls: LanguageServer, params: Any) -> None:
+    """Writes one framed message exactly as given, bypassing pygls's checks."""
+    body = str(_get(params, "json")).encode("utf-8")
+    sys.stdout.buffer.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    sys.stdout.buffer.flush()
+
+
 @server.feature("test/progress")
 async def progress(ls: LanguageServer, params: Any) -> str:
     token = str(uuid.uuid4())
@@ -103,14 +112,6 @@ def publish(ls: LanguageServer, params: Any) -> None:
             ],
         )
     )
-
-
-@server.feature(lsp.INITIALIZED)
-def initialized(ls: LanguageServer, params: lsp.InitializedParams) -> None:
-    if os.environ.get("FAULT_SERVER_CRASH_AFTER_INIT"):
-        sys.stderr.write("fault-server: dying after initialize\n")
-        sys.stderr.flush()
-        os._exit(7)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from lsp.errors import (
     ResponseError,
     ServerCrashed,
     ServerNotFound,
+    ServerNotReady,
     ServerStartError,
 )
 from lsp.servers import PYRIGHT, RUST_ANALYZER, ServerSpec
@@ -342,3 +343,73 @@ async def test_rust_analyzer_handshake_status_and_pull(rust_repo: Path) -> None:
         # Pull mode and no flycheck: nothing is pushed.
         assert not any(p.diagnostics for p in client.published.snapshot().values())
 
+
+
+async def test_explicit_restart_keeps_documents_and_budget(tmp_path: Path, fault_spec: ServerSpec) -> None:
+    async with open_client(fault_spec, tmp_path) as client:
+        await client.open_document(tmp_path / "a.txt", "text")
+        first = client.pid
+        await client.restart()
+        assert client.pid != first and client.generation == 2
+        assert client.restarts == 0 and client.can_restart  # asked for, not a crash
+        assert client.documents.require(tmp_path / "a.txt").text == "text"
+        assert await client.request("test/sleep", {"seconds": 0}) == {"slept": 0}
+
+
+async def test_ready_wait_gives_up_while_work_runs(tmp_path: Path, fault_spec: ServerSpec) -> None:
+    async with open_client(fault_spec, tmp_path) as client:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(client.request, "test/progress", {"seconds": 60})
+            with trio.fail_after(30):
+                await client.progress.changed.wait_for(lambda: client.progress.is_running("fault work"))
+            with pytest.raises(ServerNotReady, match="fault work"):
+                await client.wait_until_ready(0.5)
+            nursery.cancel_scope.cancel()
+
+
+async def test_server_dying_during_the_ready_wait(tmp_path: Path, fault_spec: ServerSpec) -> None:
+    async def doomed(method: str, params: dict) -> None:
+        with pytest.raises(ServerCrashed):
+            await client.request(method, params)
+
+    async with open_client(fault_spec, tmp_path) as client:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(doomed, "test/progress", {"seconds": 60})
+            with trio.fail_after(30):
+                await client.progress.changed.wait_for(lambda: client.progress.is_running("fault work"))
+            nursery.start_soon(doomed, "test/crash", {})
+            with pytest.raises(ServerCrashed, match="while waiting for readiness"):
+                await client.wait_until_ready(60)
+
+
+async def test_malformed_notification_is_skipped(tmp_path: Path, fault_spec: ServerSpec) -> None:
+    bad = {"jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": {"uri": 7, "diagnostics": "nonsense"}}
+    async with open_client(fault_spec, tmp_path) as client:
+        await client.request("test/raw", {"json": json.dumps(bad)})
+        # The connection survives and nothing half-parsed was stored.
+        assert await client.request("test/sleep", {"seconds": 0}) == {"slept": 0}
+        assert client.published.snapshot() == {} and client.alive
+
+
+async def test_apply_edit_refuses_file_operations(tmp_path: Path, fault_spec: ServerSpec) -> None:
+    edit = {"documentChanges": [{"kind": "create", "uri": path_to_uri(tmp_path / "new.txt")}]}
+    async with open_client(fault_spec, tmp_path, edit_handler=apply_edits_to_workspace) as client:
+        answer = await _ask(client, "workspace/applyEdit", {"edit": edit})
+    assert answer["result"]["applied"] is False and "file operation" in answer["result"]["failureReason"]
+    assert not (tmp_path / "new.txt").exists()
+
+
+async def test_typed_notifications_and_listeners(tmp_path: Path, fault_spec: ServerSpec) -> None:
+    seen: list[str] = []
+    async with open_client(fault_spec, tmp_path) as client:
+        client.on_notification("window/logMessage", lambda method, params: seen.append(params["message"]))
+        # lsprotocol params are converted on the way out.
+        await client.notify("workspace/didChangeConfiguration", lsp.DidChangeConfigurationParams(settings={"x": 1}))
+        await client.request(
+            "test/raw",
+            {"json": json.dumps({"jsonrpc": "2.0", "method": "window/logMessage", "params": {"type": 3, "message": "hi"}})},
+        )
+        with trio.fail_after(30):
+            while not seen:
+                await trio.sleep(0.01)
+    assert seen == ["hi"] and client.messages[-1] == "logMessage: hi"

@@ -68,3 +68,19 @@ def test_kind_rejects_messages_that_are_nothing() -> None:
     assert jsonrpc.kind(jsonrpc.error(1, jsonrpc.METHOD_NOT_FOUND, "no")) == "response"
     assert jsonrpc.kind(jsonrpc.notification("n")) == "notification"
     assert "params" not in jsonrpc.request(2, "r")
+
+
+def test_message_builders() -> None:
+    assert jsonrpc.request(1, "m", {"a": 1}) == {"jsonrpc": "2.0", "id": 1, "method": "m", "params": {"a": 1}}
+    assert jsonrpc.notification("n") == {"jsonrpc": "2.0", "method": "n"}
+    assert jsonrpc.result("x", None) == {"jsonrpc": "2.0", "id": "x", "result": None}
+    assert jsonrpc.error(None, jsonrpc.REQUEST_CANCELLED, "gone")["error"] == {"code": -32800, "message": "gone"}
+
+
+def test_empty_body_and_split_header() -> None:
+    reader = jsonrpc.MessageReader()
+    data = jsonrpc.encode(jsonrpc.notification("m"))
+    assert reader.feed(data[:10]) == [] and reader.pending_bytes == 10
+    assert reader.feed(data[10:]) == [{"jsonrpc": "2.0", "method": "m"}]
+    with pytest.raises(ProtocolError, match="not UTF-8 JSON"):
+        jsonrpc.MessageReader().feed(b"Content-Length: 0\r\n\r\n")

@@ -58,3 +58,15 @@ def test_pyright_for_another_interpreter() -> None:
     assert spec.settings["python"]["pythonPath"] == "/opt/venv/bin/python"  # type: ignore[index]
     assert "pythonPath" not in PYRIGHT.settings["python"]  # type: ignore[index]
     assert spec.command == PYRIGHT.command
+
+
+def test_paths_and_environment(tmp_path: Path) -> None:
+    spec = replace(PYRIGHT, env=(("EXTRA_FLAG", "1"),), path_prepend=(str(tmp_path),))
+    env = spec.process_env()
+    assert env["EXTRA_FLAG"] == "1" and env["PATH"].split(os.pathsep)[0] == str(tmp_path)
+    assert spec.handles_path("a/b.py") and spec.handles_path(Path("c.pyi")) and not spec.handles_path("d.rs")
+    # An executable found first in a search directory wins over PATH.
+    fake = tmp_path / "pyright-langserver"
+    fake.write_text("#!/bin/sh\nexit 0\n")
+    fake.chmod(0o755)
+    assert replace(spec, search_dirs=(str(tmp_path),)).resolve_command()[0] == str(fake)

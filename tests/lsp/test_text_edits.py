@@ -77,3 +77,21 @@ def test_write_atomically_keeps_the_mode(tmp_path: Path) -> None:
     assert target.read_bytes() == b"new\r\n"
     assert stat.S_IMODE(target.stat().st_mode) == 0o755
     assert [p.name for p in tmp_path.iterdir()] == ["script.sh"]
+
+
+def test_snippet_edits_need_an_editor() -> None:
+    snippet = lsp.SnippetTextEdit(
+        range=lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)), snippet=lsp.StringValue(value="${1:name}")
+    )
+    edit = lsp.WorkspaceEdit(
+        document_changes=[lsp.TextDocumentEdit(lsp.OptionalVersionedTextDocumentIdentifier(uri="file:///a", version=1), [snippet])]
+    )
+    with pytest.raises(EditRefused, match="snippet"):
+        edits_by_uri(edit)
+
+
+def test_write_atomically_leaves_nothing_behind_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "missing-dir" / "file.txt"
+    with pytest.raises(OSError):
+        write_atomically(target, "text")
+    assert not target.exists()
