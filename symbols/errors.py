@@ -18,3 +18,11 @@ class UnknownSymbol(SymbolsError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else "unknown symbol"
+
+
+class NotADirectory(OutsideRepository):
+    """The repository root asked for does not exist or is not a directory."""
+
+
+class UnreadableFile(SymbolsError):
+    """A source file exists but cannot be read (permissions, I/O error)."""

@@ -25,55 +25,129 @@ def _git_files(root: Path) -> list[str] | None:
             capture_output=True,
             check=False,
         )
-    except FileNotFoundError:
+    except OSError:
         return None
     if result.returncode != 0:
         return None
     return [p for p in result.stdout.decode("utf-8", errors="surrogateescape").split("\0") if p]
 
 
+def _ignore_spec(directory: Path) -> pathspec.GitIgnoreSpec | None:
+    ignore_file = directory / ".gitignore"
+    try:
+        lines = ignore_file.read_text(errors="replace").splitlines()
+    except OSError:
+        return None
+    return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+
+
 def _walk_files(root: Path) -> list[str]:
-    ignore_file = root / ".gitignore"
-    spec = pathspec.GitIgnoreSpec.from_lines(
-        ignore_file.read_text(errors="replace").splitlines() if ignore_file.is_file() else []
-    )
+    """Every file under `root`, honouring each directory's .gitignore."""
     found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        rel_dir = os.path.relpath(dirpath, root)
-        rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in SKIPPED_DIRS and not spec.match_file(rel_dir + d + "/")
-        )
-        found.extend(rel_dir + f for f in sorted(filenames) if not spec.match_file(rel_dir + f))
+    # (directory relative to root with trailing '/', spec) for every .gitignore in force.
+    specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
+
+    def ignored(rel: str) -> bool:
+        for base, spec in specs:
+            if rel.startswith(base) and spec.match_file(rel[len(base):]):
+                return True
+        return False
+
+    def visit(directory: str) -> None:
+        full = root / directory if directory else root
+        spec = _ignore_spec(full)
+        if spec is not None:
+            specs.append((directory, spec))
+        try:
+            entries = sorted(os.scandir(full), key=lambda e: e.name)
+        except OSError:
+            entries = []
+        for entry in entries:
+            rel = directory + entry.name
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            if is_dir:
+                if entry.name not in SKIPPED_DIRS and not ignored(rel + "/"):
+                    visit(rel + "/")
+            elif not ignored(rel):
+                found.append(rel)
+        if spec is not None:
+            specs.pop()
+
+    visit("")
     return found
 
 
+_COMMENT_STARTS = (b"#", b"//", b"/*", b"*", b'"""', b"'''")
+
+
 def looks_generated(head: bytes) -> bool:
-    sample = head[:2048].lower()
-    return b"\0" in sample or b"@generated" in sample or b"do not edit" in sample
+    """Binary, or a header comment saying the file is generated.
+
+    Only the leading comment block counts: the same words in a string
+    further down (a template of a generated file) do not.
+    """
+    sample = head[:2048]
+    if b"\0" in sample:
+        return True
+    for line in sample.lower().splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if not line.startswith(_COMMENT_STARTS):
+            return False
+        if b"@generated" in line or (b"generated" in line and b"do not edit" in line):
+            return True
+    return False
+
+
+def candidate_files(root: Path) -> list[str]:
+    """Repo-relative posix paths a language knows, before any file is opened; sorted.
+
+    Tracked plus untracked-unignored files of a git work tree, else a walk
+    that honours every .gitignore on the way down.
+    """
+    root = Path(root)
+    listed = _git_files(root)
+    candidates = listed if listed is not None else _walk_files(root)
+    return sorted(
+        rel
+        for rel in candidates
+        if language_for_path(rel) is not None
+        and not any(part in SKIPPED_DIRS for part in rel.split("/")[:-1])
+    )
+
+
+def skip_reason(size: int, head: bytes) -> str | None:
+    """Why a file of this size starting with `head` is not indexed, or None."""
+    if size > MAX_FILE_BYTES:
+        return f"larger than {MAX_FILE_BYTES} bytes"
+    sample = head[:2048]
+    if b"\0" in sample:
+        return "binary"
+    if looks_generated(sample):
+        return "generated (its header says so)"
+    return None
 
 
 def source_files(root: Path) -> list[str]:
     """Repo-relative posix paths of the files a language knows, sorted.
 
-    Tracked (plus untracked, unignored) files of a git repo, else a walk that
-    honours the top-level .gitignore; binary, generated and huge files skipped.
+    `candidate_files` less binary, generated, huge and unreadable files.
     """
     root = Path(root)
-    listed = _git_files(root)
-    candidates = listed if listed is not None else _walk_files(root)
     kept: list[str] = []
-    for rel in candidates:
-        if language_for_path(rel) is None or any(part in SKIPPED_DIRS for part in rel.split("/")[:-1]):
-            continue
+    for rel in candidate_files(root):
         full = root / rel
         try:
-            if not full.is_file() or full.stat().st_size > MAX_FILE_BYTES:
+            if not full.is_file():
                 continue
             with full.open("rb") as handle:
-                if looks_generated(handle.read(2048)):
+                if skip_reason(full.stat().st_size, handle.read(2048)) is not None:
                     continue
         except OSError:
             continue
         kept.append(rel)
-    return sorted(kept)
+    return kept

@@ -4,14 +4,32 @@ from __future__ import annotations
 
 import ast
 import inspect
+import keyword
+import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache
 
 import tree_sitter as ts
 import tree_sitter_python
 
-from symbols.languages import Definition, node_text, one_line
+from symbols.languages import IDENTIFIER, Definition, node_text, one_line
 from symbols.model import SymbolKind
+
+# One pass of one compiled pattern finds the words of a span: identifiers
+# in the group; comments and string literals (string prefixes included) match
+# with the group empty, so their words are never taken for references. The
+# leading skip run and identifier-first order measured ~5x faster than a
+# plain alternation on the CPython standard library.
+_WORDS = re.compile(
+    rb"[^A-Za-z_\x80-\xff#'\"]*"
+    rb"(?:(" + IDENTIFIER + rb")(?![\"'A-Za-z0-9_\x80-\xff])"
+    rb"|#[^\n]*"
+    rb'|"""[\s\S]*?(?:"""|\Z)'
+    rb"|'''[\s\S]*?(?:'''|\Z)"
+    rb'|"[^"\\\n]*(?:\\[\s\S][^"\\\n]*)*"?'
+    rb"|'[^'\\\n]*(?:\\[\s\S][^'\\\n]*)*'?)"
+)
+_KEYWORDS = frozenset(w.encode() for w in (*keyword.kwlist, *keyword.softkwlist))
 
 
 def _string_value(node: ts.Node, source: bytes) -> str:
@@ -40,30 +58,39 @@ def _first_docstring(block: ts.Node | None, source: bytes) -> str:
     return ""
 
 
+@cache
+def _ts_language() -> ts.Language:
+    return ts.Language(tree_sitter_python.language())
+
+
 @dataclass(frozen=True)
 class PythonLanguage:
     name: str = "python"
     extensions: tuple[str, ...] = (".py", ".pyi")
     separator: str = "."
+    definition_types: frozenset[str] = frozenset({"function_definition", "class_definition"})
+    container_types: frozenset[str] = frozenset(
+        {"module", "block", "decorated_definition", "if_statement", "elif_clause", "else_clause",
+         "try_statement", "except_clause", "except_group_clause", "finally_clause",
+         "with_statement", "for_statement", "while_statement", "match_statement",
+         "case_clause", "ERROR"}
+    )
+    leading_trivia_types: frozenset[str] = frozenset()
+    word_pattern: re.Pattern[bytes] = _WORDS
+    keywords: frozenset[bytes] = _KEYWORDS
 
-    @cached_property
+    @property
     def ts_language(self) -> ts.Language:
-        return ts.Language(tree_sitter_python.language())
-
-    @cached_property
-    def definition_query(self) -> ts.Query:
-        return ts.Query(
-            self.ts_language,
-            "[(function_definition) (class_definition)] @def",
-        )
-
-    @cached_property
-    def identifier_query(self) -> ts.Query:
-        return ts.Query(self.ts_language, "(identifier) @id")
+        return _ts_language()
 
     def outer_start(self, node: ts.Node) -> ts.Node:
         parent = node.parent
         return parent if parent is not None and parent.type == "decorated_definition" else node
+
+    def unwrap(self, node: ts.Node) -> ts.Node | None:
+        if node.type != "decorated_definition":
+            return None
+        return node.child_by_field_name("definition")
 
     def definition(
         self, node: ts.Node, source: bytes, parent: Definition | None

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache
 
 import tree_sitter as ts
 import tree_sitter_rust
 
-from symbols.languages import Definition, node_text, one_line
+from symbols.languages import IDENTIFIER, Definition, node_text, one_line
 from symbols.model import SymbolKind
 
 _KINDS = {
@@ -26,6 +26,32 @@ _KINDS = {
     "macro_definition": SymbolKind.MACRO,
 }
 _GENERICS = re.compile(r"<[^<>]*>")
+# Identifiers in the group; comments, string / char / raw-string literals and
+# lifetimes match with the group empty, so their words are never taken for
+# references (see python.py for why the pattern is shaped this way).
+_WORDS = re.compile(
+    rb"[^A-Za-z_\x80-\xff/'\"]*"
+    rb"(?:(" + IDENTIFIER + rb")(?![\"'#A-Za-z0-9_\x80-\xff])"
+    rb"|//[^\n]*"
+    rb"|/\*[\s\S]*?(?:\*/|\Z)"
+    rb"|/"
+    rb'|b?r"[^"]*"?'
+    rb'|b?r#"[\s\S]*?(?:"#|\Z)'
+    rb'|b?r##"[\s\S]*?(?:"##|\Z)'
+    rb'|b?"[^"\\]*(?:\\[\s\S][^"\\]*)*"?'
+    rb"|b?'(?:[^'\\\n]|[\xc0-\xff][\x80-\xbf]{1,3}|\\[^\n]{1,10}?)'"
+    rb"|'[A-Za-z_][A-Za-z0-9_]*"
+    rb"|')"
+)
+_KEYWORDS = frozenset(
+    w.encode()
+    for w in (
+        "as async await break const continue crate dyn else enum extern false fn for if impl in "
+        "let loop match mod move mut pub ref return self Self static struct super trait true type "
+        "union unsafe use where while macro_rules bool char str u8 u16 u32 u64 u128 usize "
+        "i8 i16 i32 i64 i128 isize f32 f64"
+    ).split()
+)
 
 
 def _strip_generics(text: str) -> str:
@@ -62,31 +88,43 @@ def _leading_trivia(node: ts.Node) -> list[ts.Node]:
     return found
 
 
+def _outer_start(node: ts.Node) -> ts.Node:
+    trivia = _leading_trivia(node)
+    return trivia[0] if trivia else node
+
+
+@cache
+def _ts_language() -> ts.Language:
+    return ts.Language(tree_sitter_rust.language())
+
+
 @dataclass(frozen=True)
 class RustLanguage:
     name: str = "rust"
     extensions: tuple[str, ...] = (".rs",)
     separator: str = "::"
+    definition_types: frozenset[str] = frozenset(
+        {*_KINDS, "function_item", "function_signature_item"}
+    )
+    # Items nested in function bodies are found (`fn outer() { fn inner() {} }`),
+    # items inside expressions (an `if` block) are not: they are rare and
+    # walking every expression would cost as much as a full query.
+    container_types: frozenset[str] = frozenset(
+        {"source_file", "declaration_list", "block", "mod_item", "impl_item", "trait_item",
+         "function_item", "foreign_mod_item", "ERROR"}
+    )
+    leading_trivia_types: frozenset[str] = frozenset({"attribute_item", "line_comment", "block_comment"})
+    word_pattern: re.Pattern[bytes] = _WORDS
+    keywords: frozenset[bytes] = _KEYWORDS
 
-    @cached_property
+    @property
     def ts_language(self) -> ts.Language:
-        return ts.Language(tree_sitter_rust.language())
+        return _ts_language()
 
-    @cached_property
-    def definition_query(self) -> ts.Query:
-        kinds = " ".join(f"({t})" for t in (*_KINDS, "function_item", "function_signature_item"))
-        return ts.Query(self.ts_language, f"[{kinds}] @def")
+    outer_start = staticmethod(_outer_start)
 
-    @cached_property
-    def identifier_query(self) -> ts.Query:
-        return ts.Query(
-            self.ts_language,
-            "[(identifier) (type_identifier) (field_identifier)] @id",
-        )
-
-    def outer_start(self, node: ts.Node) -> ts.Node:
-        trivia = _leading_trivia(node)
-        return trivia[0] if trivia else node
+    def unwrap(self, node: ts.Node) -> ts.Node | None:
+        return None
 
     def definition(
         self, node: ts.Node, source: bytes, parent: Definition | None
