@@ -15,11 +15,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from swarm.errors import SwarmError
+from swarm.evaluation.errors import MirrorError
 
-
-class MirrorError(SwarmError):
-    """A mirror is missing, or does not hold the commit asked for."""
+__all__ = ["MirrorError", "checkout", "clone_at", "mirror_path", "show_file"]
 
 
 def mirror_path(mirrors: Path, repo: str) -> Path:
@@ -55,3 +53,22 @@ def checkout(mirrors: Path, repo: str, commit: str) -> Iterator[Path]:
     """A temporary clean checkout of `repo` at `commit`, removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="swarm-checkout-") as tmp:
         yield clone_at(mirrors, repo, commit, Path(tmp) / repo.replace("/", "+"))
+
+
+def show_file(mirrors: Path, repo: str, commit: str, path: str) -> str | None:
+    """The text of `path` at `commit`, read straight from the mirror (no
+    checkout); None if that commit has no such file."""
+    source = mirror_path(mirrors, repo)
+    known = subprocess.run(
+        ["git", "--git-dir", str(source), "cat-file", "-e", f"{commit}^{{commit}}"],
+        capture_output=True,
+    )
+    if known.returncode != 0:
+        raise MirrorError(f"{repo}: mirror {source} has no commit {commit}; update the mirror")
+    result = subprocess.run(
+        ["git", "--git-dir", str(source), "show", f"{commit}:{path}"],
+        capture_output=True,
+    )
+    if result.returncode != 0:
+        return None
+    return result.stdout.decode("utf-8", errors="replace")

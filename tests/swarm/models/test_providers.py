@@ -9,7 +9,7 @@ from swarm.config import ModelSettings, parse_config
 from swarm.models import ChatModel, ProviderInfo, known_providers, model_for, register_provider, unregister_provider
 from swarm.models.anthropic import AnthropicBackend
 from swarm.models.budget import Budget, SpendTracker
-from swarm.models.errors import MissingApiKey, ModelConfigError, ProviderNotAvailable
+from swarm.models.errors import MissingApiKey, ModelConfigError
 from swarm.models.openai import OpenAIBackend
 from swarm.models.providers import api_key, build_backend, provider_info
 from tests.swarm.models import openai_wire as ow
@@ -37,9 +37,13 @@ async def test_openai_when_only_its_key_is_set() -> None:
         assert isinstance(m.backend, OpenAIBackend) and m.name == "openai:gpt-4.1"
 
 
-def test_local_without_keys_is_not_available_yet_and_says_what_to_do() -> None:
-    with pytest.raises(ProviderNotAvailable, match="local provider is not available yet.*SWARM_MODEL=scripted"):
-        model_for("symbol_agent", parse_config({}, env={}), env={})
+def test_local_is_the_default_without_keys_and_starts_nothing() -> None:
+    from swarm.models.local import LocalBackend
+
+    model = model_for("symbol_agent", parse_config({}, env={}), env={})
+    assert isinstance(model.backend, LocalBackend)
+    assert model.name == "local:qwen2.5-coder-1.5b-instruct"
+    assert model.backend.server is None  # started on the first call, not when built
 
 
 def test_a_missing_key_names_the_variable_and_never_a_value() -> None:
