@@ -28,6 +28,28 @@ def _no_plugin_autoload(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
 
 
+def _process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants: pyright-langserver is a Python launcher running node."""
+    found, stack = [], [pid]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                stack.extend(int(child) for child in (task / "children").read_text().split())
+            except OSError:
+                continue
+    return found
+
+
+def _signal_tree(pid: int, sig: signal.Signals) -> None:
+    for member in _process_tree(pid):
+        try:
+            os.kill(member, sig)
+        except ProcessLookupError:
+            pass
+
+
 def _statuses(report: CheckReport) -> tuple[str, str, str]:
     return (report.syntax.status.value, report.diagnostics.status.value, report.tests.status.value)
 
@@ -154,7 +176,7 @@ async def test_a_crashed_language_server_is_reported_sanely(python_repo: Path) -
         client = await session.servers.client("python")
         pid = client.pid
         assert pid is not None
-        os.kill(pid, signal.SIGKILL)
+        _signal_tree(pid, signal.SIGKILL)
         report = await session.pipeline.rewrite_and_check(APPLIES_TO, FIX, 1)
         # Restarted (or fallen back to the CLI): either way a real verdict, and the check went on.
         assert report.diagnostics.status in (StageStatus.PASSED, StageStatus.ERROR), report.render()
@@ -172,11 +194,16 @@ async def test_a_hung_language_server_times_out_into_an_error_stage(python_repo:
         pid = client.pid
         assert pid is not None
         pipeline = CheckPipeline(session.workspace, diagnostics=session.diagnostics, diagnostics_timeout=3)
-        os.kill(pid, signal.SIGSTOP)
+        stopped = _process_tree(pid)
+        _signal_tree(pid, signal.SIGSTOP)
         try:
             report = await pipeline.rewrite_and_check(APPLIES_TO, FIX, 1, tests=[FAILING])
         finally:
-            os.kill(pid, signal.SIGCONT)
+            for member in stopped:  # the service may have killed and replaced them meanwhile
+                try:
+                    os.kill(member, signal.SIGCONT)
+                except ProcessLookupError:
+                    pass
     assert report.diagnostics.status is StageStatus.ERROR
     assert "no answer within 3s" in report.diagnostics.summary
     assert report.tests.status is StageStatus.PASSED and report.applied
