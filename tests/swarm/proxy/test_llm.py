@@ -22,6 +22,7 @@ from swarm.proxy.auto import assess
 from swarm.proxy.llm import VERDICT_TOOL, LlmProxy, build_prompt, fit, prompt_template, share_out
 from swarm.proxy.settings import ProxySettings
 from swarm.redact import REDACTED
+from swarm.runlog import RunLog
 from tests.swarm.models import openai_wire as ow
 from tests.swarm.models.loopback import Received, Respond, serve
 from tests.swarm.proxy.evidence import (
@@ -29,6 +30,7 @@ from tests.swarm.proxy.evidence import (
     ASSERT_MESSAGE,
     FAILING,
     FIX,
+    ISSUE,
     diagnostic,
     hand_built,
     passing_report,
@@ -215,7 +217,7 @@ def test_the_prompt_file_is_package_data_with_both_parts() -> None:
 
 
 async def test_openai_compatible_reviewer_on_loopback_with_a_real_report(
-    python_repo: Path, monkeypatch: pytest.MonkeyPatch
+    python_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     async with open_session(python_repo, servers=False, test_timeout=120) as session:
@@ -231,6 +233,9 @@ async def test_openai_compatible_reviewer_on_loopback_with_a_real_report(
         seen.append(received)
         return ow.invalid_request(received) or Respond(200, body)  # type: ignore[return-value]
 
+    log_path = tmp_path / "runs.sqlite3"
+    runlog = RunLog.open(log_path)
+    run_id = runlog.create_run(repo=python_repo, issue_text=ISSUE)
     async with serve(handler) as server:
         config = parse_config(
             {"models": {"reviewer": {"provider": "openai-compatible", "model": "qwen2.5-coder-1.5b-instruct",
@@ -238,12 +243,20 @@ async def test_openai_compatible_reviewer_on_loopback_with_a_real_report(
              "proxy": {"context_tokens": 4096}},
             env={},
         )
-        proxy = make_proxy("llm", config=config)
-        assert isinstance(proxy, LlmProxy)
-        async with proxy:
-            verdict = await proxy.decide(request(report, reproduction_before=base))
+        async with model_for("reviewer", config, observers=[runlog.call_recorder(run_id)]) as model:
+            proxy = make_proxy("llm", config=config, model=model)
+            verdict = await proxy.decide(request(report, run_id=run_id, reproduction_before=base))
     assert verdict.approved and verdict.policy == "llm:openai-compatible:qwen2.5-coder-1.5b-instruct"
     assert KEY not in verdict.reason and REDACTED in verdict.reason
+    # Through the run log as the run driver records it: no key anywhere on disk.
+    runlog.record_proposal(run_id, proposal_id="p1", symbol_id=APPLIES_TO, base_version=1, new_source=FIX,
+                           rationale="off by one")
+    runlog.record_check_report(run_id, "p1", report.to_json(), report.ok)
+    runlog.record_verdict(run_id, "p1", "approved", verdict.reason, verdict.policy)
+    assert [(c.call.role, c.call.ok) for c in runlog.model_calls(run_id)] == [("reviewer", True)]
+    runlog.close()
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("runs.sqlite3*"))
+    assert b"Correct: >= applies the discount" in stored and KEY.encode() not in stored
     sent = seen[0]
     assert sent.headers["authorization"] == f"Bearer {KEY}"  # the key goes to the provider, and only there
     payload = sent.json()
