@@ -11,7 +11,8 @@
     done: "#7f7f7f", give_up: "#8c564b",
   };
   const SVG_NS = "http://www.w3.org/2000/svg";
-  const start = data.run.started_at;
+  // An imported run was created after its messages were sent: count from the earliest.
+  const start = Math.min(data.run.started_at, ...data.messages.slice(0, 1).map((m) => m.at));
   const byProposal = new Map(data.proposals.map((p) => [p.id, p]));
   const nodeIndex = new Map(data.nodes.map((n, i) => [n.id, i]));
 

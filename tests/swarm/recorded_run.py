@@ -49,7 +49,9 @@ async def record_run(repo: Path, runlog_path: Path, *, finish: bool = True) -> R
     issue = (repo / "ISSUE.md").read_text()
     with RunLog.open(runlog_path) as log:
         run_id = log.create_run(repo=repo, issue_text=issue, base_commit=base, config={"proxy": "auto"})
-        log.record_event(run_id, "run.workspace", {"base_commit": base, "subdir": "", "worktree": str(repo)})
+        # What the run driver records of its checkout (swarm.runner.checkout.Checkout.to_json).
+        checkout = {"toplevel": str(repo), "subdir": "", "worktree": str(repo), "base_commit": base}
+        log.record_event(run_id, "swarm.checkout", {**checkout, "repo": str(repo), "title": "bulk discount"})
         async with open_session(repo, servers=False, test_timeout=120) as session:
             pipeline = session.pipeline
             await pipeline.baseline(TESTS)
