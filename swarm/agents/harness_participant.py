@@ -57,7 +57,9 @@ def only(run: TestRun | None, path: str) -> TestRun | None:
     results = tuple(r for r in run.results if r.node_id.split("::", 1)[0] == path)
     if not results:
         return None
-    return replace(run, selection=(path,), results=results)
+    failed = any(r.outcome in (Outcome.FAILED, Outcome.ERROR) for r in results)
+    # The exit code is the whole run's; this part's own is what its results say.
+    return replace(run, selection=(path,), results=results, exit_code=(run.exit_code or 1) if failed else 0)
 
 
 def runner_groups(selection: Sequence[str]) -> list[list[str]]:
@@ -126,7 +128,7 @@ class HarnessParticipant:
     async def baseline(self, selection: Sequence[str]) -> None:
         """Run tests never run before, so a later failure can be named a regression."""
         state = self.state
-        unknown = [t for t in selection if t not in state.base_outcomes and not _is_file_selection(t, state)]
+        unknown = [t for t in selection if state.accepted_run([t]) is None and not _is_file_selection(t, state)]
         if not unknown:
             return
         for run in await self.run(unknown):
@@ -154,6 +156,7 @@ class HarnessParticipant:
             pass
         tests = self.selection_for(symbol_id)
         await self.baseline(tests)
+        tests_before = state.accepted_run(tests)
         before = _read(workspace.root / path)
         pipeline = state.session.pipeline
         # Only the owner rewrites a symbol, so a file version moved on by other
@@ -184,12 +187,14 @@ class HarnessParticipant:
             "final": False,
             "reproduction_before": repro.before.to_json() if repro else None,
             "reproduction_after": _json(only(report.test_run, repro.path)) if repro else None,
+            "tests_before": _json(tests_before),
         })
         reason = verdict.body["reason"]
         if verdict.kind is MessageKind.APPROVAL:
             state.runlog.begin_apply(state.run_id, proposal_id, path, content_hash(before), content_hash(after))
             state.runlog.finish_apply(state.run_id, proposal_id)
             state.approved.append(Approved(proposal_id, symbol_id, message.sender, body["rationale"]))
+            state.remember_accepted(report.test_run)
             state.runlog.set_patch(state.run_id, await state.checkout.diff(tuple(state.new_files)))
             await self._bus.reply(message, MessageKind.APPROVAL, {"proposal_id": proposal_id, "reason": reason})
             if op == "rewrite":

@@ -19,8 +19,6 @@ from typing import Any
 
 import trio
 
-from editor_harness.pipeline import CheckReport
-from editor_harness.testrun import TestRun
 from swarm.bus import Bus
 from swarm.messages import Message, MessageKind, Role
 from swarm.models.errors import BudgetExceeded
@@ -30,26 +28,8 @@ from swarm.runner.state import RunState
 
 
 def approval_request(run_id: str, issue: str, body: Mapping[str, Any]) -> ApprovalRequest:
-    """The ApprovalRequest an `approval_request` message body carries."""
-
-    def run(key: str) -> TestRun | None:
-        data = body.get(key)
-        return TestRun.from_json(dict(data)) if isinstance(data, Mapping) else None
-
-    return ApprovalRequest(
-        run_id=run_id,
-        proposal_id=str(body["proposal_id"]),
-        issue=issue,
-        symbol_id=str(body.get("symbol_id", "")),
-        diff=str(body.get("diff", "")),
-        rationale=str(body.get("rationale", "")),
-        report=CheckReport.from_json(dict(body["report"])),
-        final=bool(body.get("final", False)),
-        reproduction_before=run("reproduction_before"),
-        reproduction_after=run("reproduction_after"),
-        attempt=int(body.get("attempt", 1)),
-        new_source=str(body.get("new_source", "")),
-    )
+    """The ApprovalRequest an `approval_request` message body carries (the issue is not repeated in it)."""
+    return ApprovalRequest.from_json({"symbol_id": "", "diff": "", "rationale": "", **body, "run_id": run_id, "issue": issue})
 
 
 class ProxyParticipant:

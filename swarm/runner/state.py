@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from editor_harness.session import EditorSession
-from editor_harness.testrun import Outcome, TestRun
+from editor_harness.testrun import Outcome, TestResult, TestRun
 from swarm.models.budget import SpendTracker
 from swarm.protocols import Model, ProxyUser
 from swarm.runlog import RunLog
@@ -90,6 +90,9 @@ class RunState:
     new_files: list[str] = field(default_factory=list)
     # The first outcome seen for each test: the base, before any edit of this run.
     base_outcomes: dict[str, Outcome] = field(default_factory=dict)
+    # Each test's latest result on the accepted state (base + approved edits):
+    # what "passed before" means for the next proposal.
+    accepted_outcomes: dict[str, TestResult] = field(default_factory=dict)
     agent_status: dict[str, str] = field(default_factory=dict)
     finished: trio.Event = field(default_factory=trio.Event)
     status: str = ""
@@ -130,6 +133,23 @@ class RunState:
     def remember_base(self, run: TestRun) -> None:
         for result in run.results:
             self.base_outcomes.setdefault(result.node_id, result.outcome)
+        self.remember_accepted(run)
+
+    def remember_accepted(self, run: TestRun | None) -> None:
+        for result in run.results if run is not None else ():
+            self.accepted_outcomes[result.node_id] = result
+
+    def accepted_run(self, selection: list[str]) -> TestRun | None:
+        """The selection's results on the accepted state, as one TestRun (None when none is known)."""
+        results = tuple(
+            r for node, r in self.accepted_outcomes.items()
+            if any(node == s or node.startswith(s + "::") for s in selection)
+        )
+        if not results:
+            return None
+        failed = any(r.outcome in (Outcome.FAILED, Outcome.ERROR) for r in results)
+        return TestRun(tuple(selection), results, 1 if failed else 0, False, "", "", 0.0, "none",
+                       note="the latest results on the accepted state")
 
     def spend_event(self) -> None:
         spend = self.tracker.spend
