@@ -351,6 +351,7 @@ async def _finish(
         applied=applied,
         verdicts=tuple(verdicts),
         apply_note=apply_note,
+        repo=checkout.user_root,
     )
     emit("finished", f"run {run_id} {status}: {reason}", **outcome.to_json())
     return outcome

@@ -64,6 +64,7 @@ class RunOutcome:
     applied: bool = False
     verdicts: tuple[Mapping[str, Any], ...] = ()   # every verdict of the run, in order (JSON-able)
     apply_note: str = ""            # what `--apply` did (conflicts named), "" when not asked
+    repo: Path | None = None        # the user's --repo folder (absolute): where the patch applies
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -79,6 +80,7 @@ class RunOutcome:
             "patch_path": str(self.patch_path) if self.patch_path else None,
             "applied": self.applied,
             "apply_note": self.apply_note,
+            "repo": str(self.repo) if self.repo else None,
             "verdicts": [dict(v) for v in self.verdicts],
         }
 
