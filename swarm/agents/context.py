@@ -71,7 +71,7 @@ def reproduction_text(state: RunState) -> str:
     repro = state.reproduction
     if repro is None:
         return ""
-    return f"Reproduction test (fails now, must pass after the fix): {repro.selection}\n"
+    return f"Reproduction test (fails now, must pass after the fix): {repro.path}\n"
 
 
 def symbol_task(state: RunState, symbol_id: str, sender: str, instruction: str) -> str:

@@ -156,15 +156,16 @@ class Coordinator:
         target.write_text(source if source.endswith("\n") else source + "\n", encoding="utf-8")
         if rel not in state.new_files:
             state.new_files.append(rel)
-        run = await state.workspace.run_tests([rel], timeout=state.limits.test_timeout_s,
+        selection = reproduction_selection(state, rel)
+        run = await state.workspace.run_tests(list(selection), timeout=state.limits.test_timeout_s,
                                               python=str(state.request.interpreter) if state.request.interpreter else None)
         outcome = describe_run(run)
         failed = [r for r in run.results if r.outcome.value == "failed"]
         if failed:
-            state.reproduction = Reproduction(rel, rel, source, run)
+            state.reproduction = Reproduction(rel, selection, source, run)
             state.remember_base(run)
             state.runlog.record_event(state.run_id, "swarm.reproduction",
-                                      {"path": rel, "source": source, "run": run.to_json()})
+                                      {"path": rel, "selection": list(selection), "source": source, "run": run.to_json()})
             state.emit("note", f"reproduction {rel}: {run.summary()} on the base (as it must)", path=rel, summary=run.summary())
             return f"reproduction recorded: it fails on the current code.\n{outcome}\nIf this is not the issue's failure, write it again."
         target.unlink(missing_ok=True)
@@ -247,6 +248,19 @@ class Coordinator:
     async def _give_up(self, args: Mapping[str, Any]) -> str:
         self._ending = ("gave_up", str(args["reason"]).strip() or "gave up")
         return "giving up"
+
+
+def reproduction_selection(state: RunState, rel: str) -> tuple[str, ...]:
+    """What runs the reproduction: the file for pytest; for cargo, which filters by
+    test name, the node ids of the file's tests."""
+    if rel.endswith(".py"):
+        return (rel,)
+    from editor_harness.selection import node_ids_of_tests
+
+    index = state.workspace.index
+    index.update(rel)
+    nodes = sorted(node for node in node_ids_of_tests(index).values() if node.split("::", 1)[0] == rel)
+    return tuple(nodes) or (rel,)
 
 
 async def run_coordinator(coordinator: Coordinator, resume_note: str = "") -> None:

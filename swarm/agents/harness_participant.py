@@ -113,8 +113,8 @@ class HarnessParticipant:
             chosen = [t.node_id for t in state.workspace.select_tests(symbol_id, limit=MAX_SELECTED_TESTS)]
         except HarnessError:
             chosen = []
-        if state.reproduction is not None and state.reproduction.selection not in chosen:
-            chosen.append(state.reproduction.selection)
+        if state.reproduction is not None:
+            chosen.extend(t for t in state.reproduction.selection if t not in chosen)
         return chosen
 
     async def run(self, selection: Sequence[str]) -> list[TestRun]:
@@ -255,8 +255,8 @@ class HarnessParticipant:
             for test in self.selection_for(approved.symbol_id):
                 if test not in selection:
                     selection.append(test)
-        if state.reproduction is not None and state.reproduction.selection not in selection:
-            selection.append(state.reproduction.selection)
+        if state.reproduction is not None:
+            selection.extend(t for t in state.reproduction.selection if t not in selection)
         runs = await self.run(selection) if selection else []
         merged = _merge(runs)
         regressions = tuple(
@@ -300,7 +300,7 @@ class HarnessParticipant:
 
 def _is_file_selection(test: str, state: RunState) -> bool:
     # The reproduction's base run is recorded when it is written.
-    return state.reproduction is not None and test == state.reproduction.selection
+    return state.reproduction is not None and test in state.reproduction.selection
 
 
 def _merge(runs: Sequence[TestRun]) -> TestRun | None:

@@ -158,7 +158,7 @@ def reading_tools(state: RunState) -> list[Tool]:
     async def run_tests(args: Mapping[str, Any]) -> str:
         selection = [s for s in str(args.get("selection", "")).split() if s]
         if not selection and state.reproduction is not None:
-            selection = [state.reproduction.selection]
+            selection = list(state.reproduction.selection)
         run = await workspace.run_tests(selection, timeout=state.limits.test_timeout_s, python=_python(state))
         return describe_run(run)
 

@@ -56,7 +56,8 @@ def recorded_reproduction(runlog: RunLog, run_id: str) -> Reproduction | None:
     data = last_event(runlog, run_id, "swarm.reproduction")
     if data is None:
         return None
-    return Reproduction(data["path"], data["path"], data["source"], TestRun.from_json(dict(data["run"])))
+    selection = tuple(data.get("selection") or (data["path"],))
+    return Reproduction(data["path"], selection, data["source"], TestRun.from_json(dict(data["run"])))
 
 
 def write_reproduction(root: Path, reproduction: Reproduction) -> None:
@@ -114,7 +115,7 @@ def replay_approved(runlog: RunLog, run_id: str, state: ResumeState, workspace: 
 def resume_note(replayed: Replayed, reproduction: Reproduction | None) -> str:
     lines = ["This run was interrupted and is now resumed."]
     if reproduction is not None:
-        lines.append(f"The reproduction {reproduction.selection} is written (it failed on the base).")
+        lines.append(f"The reproduction {reproduction.path} is written (it failed on the base).")
     if replayed.approved:
         lines.append("Approved and applied already:")
         lines.extend(f"- {a.symbol_id} ({a.proposal_id}): {a.rationale}" for a in replayed.approved)

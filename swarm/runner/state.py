@@ -55,9 +55,13 @@ class Reproduction:
     """The failing test written before the first edit, and its run on the base."""
 
     path: str           # relative to the workspace root
-    selection: str      # what the run-tests endpoint runs (the file)
+    selection: tuple[str, ...]  # what the run-tests endpoint runs: the file (pytest) or its tests' node ids (cargo)
     source: str
     before: TestRun
+
+    @property
+    def label(self) -> str:
+        return self.path
 
 
 @dataclass(slots=True)

@@ -99,3 +99,44 @@ async def test_the_repo_may_be_a_subdirectory_and_the_patch_is_relative_to_it(tm
     assert "a/shop/discounts.py" in outcome.patch and "python_shop/" not in outcome.patch
     assert outcome.worktree == outer / ".swarm" / "worktrees" / outcome.run_id / "python_shop"
     assert (outer / ".swarm" / "runs.sqlite3").is_file()
+
+
+async def test_rust_example_is_fixed_with_cargo_and_rust_analyzer(rust_repo: Path) -> None:
+    config = scripted_config("rust_ledger.toml")
+    outcome = await run_swarm(
+        RunRequest(repo=rust_repo, issue=(rust_repo / "ISSUE.md").read_text(), config=config),
+        proxy=make_proxy("auto", config=config),
+    )
+    assert outcome.status == "accepted", outcome.reason
+    assert "-        if balance <= amount {" in outcome.patch and "+        if balance < amount {" in outcome.patch
+    assert "tests/swarm_repro.rs" in outcome.patch
+    result = subprocess.run(["cargo", "test", "--offline", "-q"], cwd=outcome.worktree, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    with open_log(rust_repo) as log:
+        messages = log.transcript(outcome.run_id)
+        probe = kinds(messages, MessageKind.PROBE)[0]
+        answer = kinds(messages, MessageKind.ANSWER)[0]
+        assert (probe.sender, probe.recipient) == ("src/ledger.rs::Ledger::transfer", "src/ledger.rs::Ledger::balance")
+        assert (answer.sender, answer.in_reply_to) == ("src/ledger.rs::Ledger::balance", probe.id)
+        checks = log.check_reports(outcome.run_id)
+        stages = {s["name"]: s["status"] for s in checks[0].report["stages"]}
+        assert stages == {"syntax": "passed", "diagnostics": "passed", "tests": "passed"}
+        assert [a.verdict.value for a in log.approvals(outcome.run_id)] == ["approved"]
+
+
+async def test_a_changed_signature_sends_follow_ups_to_the_owners_of_its_references(python_repo: Path) -> None:
+    config = scripted_config("python_follow_up.toml")
+    outcome = await run_swarm(
+        RunRequest(repo=python_repo, issue=(python_repo / "ISSUE.md").read_text(), config=config),
+        proxy=make_proxy("auto", config=config),
+    )
+    assert outcome.status == "accepted", outcome.reason
+    with open_log(python_repo) as log:
+        messages = log.transcript(outcome.run_id)
+    follow_ups = kinds(messages, MessageKind.FOLLOW_UP)
+    owners = {m.recipient for m in follow_ups}
+    assert "shop/discounts.py::BulkDiscount.amount_off" in owners
+    assert all(m.sender == "harness" and m.body["new_signature"].endswith("inclusive: bool = True) -> bool")
+               for m in follow_ups)
+    replies = {m.sender for m in kinds(messages, MessageKind.DONE) if m.in_reply_to in {f.id for f in follow_ups}}
+    assert "shop/discounts.py::BulkDiscount.amount_off" in replies
