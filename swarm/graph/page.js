@@ -56,7 +56,7 @@
   meta.append(
     el("span", {}, "run ", el("code", {}, data.run.id)),
     el("span", { class: "badge " + data.run.status, id: "run-status" }, data.run.status),
-    el("span", {}, data.run.reason || ""),
+    el("span", { title: data.run.reason || "" }, (data.run.reason || "").length > 120 ? data.run.reason.slice(0, 119) + "…" : (data.run.reason || "")),
     el("span", {}, data.messages.length + " messages"),
     el("span", {}, data.proposals.length + " proposals"),
     el("span", {}, "patch +" + data.run.patch_added + " −" + data.run.patch_removed),

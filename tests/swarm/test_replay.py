@@ -91,3 +91,23 @@ def test_cli_exit_codes(recorded: RecordedRun, capsys: pytest.CaptureFixture[str
 def test_side_by_side_marks_differences() -> None:
     lines = side_by_side("a\nsame", "b\nsame\nmore", width=21)
     assert lines == ["a         * b", "same      | same", "          * more"]
+
+
+@pytest.mark.slow
+def test_a_real_swarm_run_reproduces(python_repo: Path) -> None:
+    """`swarm run` (scripted model, real harness and pyright) then `swarm replay` of it."""
+    from swarm.proxy import make_proxy
+    from swarm.run import RunRequest, run_swarm
+    from tests.swarm.scenario_runs import open_log, scripted_config
+
+    config = scripted_config("python_shop.toml")
+    request = RunRequest(repo=python_repo, issue=(python_repo / "ISSUE.md").read_text(), config=config)
+    outcome = trio.run(lambda: run_swarm(request, proxy=make_proxy("auto", config=config)))
+    assert outcome.status == "accepted", outcome.reason
+    with open_log(python_repo) as log:
+        report = trio.run(lambda: replay_run(log, outcome.run_id))
+    assert report.ok, render_report(report)
+    assert report.patch == outcome.patch and "tests/test_swarm_repro.py" in report.patch
+    assert [e.proposal_id for e in report.edits] == ["p2"]
+    first = report.edits[0].report
+    assert first is not None and first.diagnostics.status.value == "passed"
