@@ -23,7 +23,11 @@ from swarm.runlog import RunLog
 
 def normalized(source: str) -> tuple[str, ...]:
     """A proposal's text as compared: lines without trailing whitespace, no blank lines at the ends."""
-    lines = [line.rstrip() for line in source.strip("\n").splitlines()]
+    lines = [line.rstrip() for line in source.splitlines()]
+    while lines and not lines[0]:
+        lines.pop(0)
+    while lines and not lines[-1]:
+        lines.pop()
     return tuple(lines)
 
 

@@ -57,6 +57,6 @@ async def test_a_rerun_takes_the_recorded_decisions(python_repo: Path) -> None:
 
 
 def test_normalized_and_changed_lines() -> None:
-    assert normalized("\ndef f():  \n    pass\n\n") == ("def f():", "    pass")
+    assert normalized("\ndef f():  \n    pass\n  \n\n") == ("def f():", "    pass")
     patch = "diff --git a/x b/x\nindex 1..2\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b \n"
     assert changed_lines(patch) == ("-a", "+b")
