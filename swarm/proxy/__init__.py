@@ -73,7 +73,7 @@ def make_proxy(
 
         return llm.LlmProxy(model_for("reviewer", config), settings=settings, owns_model=True)
     if policy == "human" and not rest:
-        return _policy_module("human").HumanProxy(console)
+        return _policy_module("human").HumanProxy(console, settings=settings)
     if policy == "editor":
         raise ProxyError(
             "the editor policy asks an editor over LSP and is built by `swarm lsp` for its client; "

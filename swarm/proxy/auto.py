@@ -144,7 +144,7 @@ def tests_rule(request: ApprovalRequest, settings: ProxySettings) -> list[Findin
     if run.timed_out:
         findings.append(Finding("tests", f"killed at the timeout after {run.elapsed_s:.1f}s ({_quote(run.summary())})",
                                 failed=True))
-    regressed = _regressions(request, run)
+    regressed = regressed_tests(request, run)
     if regressed:
         findings.append(Finding("tests", f"regression (passed before, fails now): {_listed(regressed, _test)}",
                                 failed=True))
@@ -241,7 +241,7 @@ def _diagnostic(diagnostic: Diagnostic) -> str:
     return f"{diagnostic.path}:{diagnostic.line} {_quote(diagnostic.message)}"
 
 
-def _regressions(request: ApprovalRequest, run: TestRun) -> list[TestResult]:
+def regressed_tests(request: ApprovalRequest, run: TestRun) -> list[TestResult]:
     """Failing tests that passed before: by the request's `tests_before` when
     given (the accepted state), and by the pipeline's own account."""
     before = request.tests_before

@@ -19,6 +19,8 @@ from swarm import protocols
 from swarm.models.chat import ChatModel
 from swarm.protocols import ChatMessage, Completion, ToolCall, Usage
 from swarm.proxy.auto import AutoProxy
+from swarm.proxy.human import HumanProxy
+from swarm.proxy.llm import LlmProxy
 from tests.swarm.proxy.evidence import APPLIES_TO, FAILING, FIX, ISSUE, diff_of, passing_report
 
 
@@ -99,7 +101,7 @@ def test_verdict_needs_a_reason_and_round_trips() -> None:
 
 
 def test_every_proxy_policy_matches_the_protocol() -> None:
-    for cls in (AutoProxy,):
+    for cls in (AutoProxy, LlmProxy, HumanProxy):
         assert isinstance(inspect.getattr_static(cls, "name"), property), cls
         ours = inspect.signature(cls.decide)
         assert list(ours.parameters) == list(inspect.signature(protocols.ProxyUser.decide).parameters)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from swarm.config import parse_config
 from swarm.errors import SwarmError
 from swarm.proxy import POLICIES, ProxyError, make_proxy, policy_help
 from swarm.proxy.auto import AutoProxy
+from swarm.proxy.llm import LlmProxy
 
 CONFIG = parse_config({"proxy": {"allow_warnings": False}}, env={})
 
@@ -69,3 +71,16 @@ def test_importing_the_package_imports_no_policy() -> None:
     code = "import sys, swarm.proxy; print(sorted(m for m in sys.modules if m.startswith('swarm.proxy.')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['swarm.proxy.errors', 'swarm.proxy.settings']"
+
+
+@pytest.mark.anyio
+async def test_llm_uses_the_callers_model_or_builds_the_reviewer(tmp_path: Path) -> None:
+    script = tmp_path / "r.toml"
+    script.write_text('[[reply]]\nrole = "reviewer"\ntext = "unused"\n')
+    config = parse_config({"models": {"reviewer": {"provider": "scripted", "model": str(script)}}}, env={})
+    built = make_proxy("llm", config=config)
+    assert isinstance(built, LlmProxy) and built.owns_model and built.name == f"llm:scripted:{script}"
+    await built.aclose()
+    given = make_proxy("llm", config=CONFIG, model=built.model)
+    assert isinstance(given, LlmProxy) and not given.owns_model and given.model is built.model
+    assert given.settings.allow_warnings is False
