@@ -143,7 +143,7 @@ async def main_async(server: str | None) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.prompts", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.prompts", description="Prompt sizes per role against a small model's budget.")
     parser.add_argument("--server", metavar="URL", help="a running llama-server (root URL) for exact token counts")
     args = parser.parse_args(argv)
     print(json.dumps(trio.run(main_async, args.server)))
