@@ -91,6 +91,17 @@ def _span(source: bytes, symbol: Symbol) -> str:
     return source[symbol.start_byte : symbol.end_byte].decode("utf-8", "replace")
 
 
+def _blank_lines_before(source: bytes, offset: int) -> int:
+    """The start of the blank lines (and indentation) that lead up to `offset`."""
+    start = source.rfind(b"\n", 0, offset) + 1
+    while start > 0:
+        previous = source.rfind(b"\n", 0, start - 1) + 1
+        if source[previous : start - 1].strip():
+            break
+        start = previous
+    return max(0, start - 1) if start > 0 else 0
+
+
 def _line_form(source: bytes, symbol: Symbol) -> str:
     """The symbol's text from the start of its first line, so its indentation
     travels with it (the Workspace re-indents to the symbol's column)."""
@@ -150,6 +161,34 @@ class _Planner:
                 self.emit(SymbolOp.insert(parent_id, child, _line_form(self.post, self.post_by_id[child]), after))
             previous = child
 
+    def module_first(self, pre: bytes, pre_symbols: FileSymbols) -> None:
+        """When the module's own lines change (imports, constants), rewrite them
+        first, so the symbol rewrites that follow can use them: the post-image
+        with every top-level symbol kept as it was before and new ones left out
+        (they are inserted after). Top-level symbols the patch removes go first."""
+        pre_by_id = pre_symbols.by_id()
+        module_id = pre_symbols.module.id
+        target = self.post_by_id[module_id]
+        for child in pre_by_id[module_id].children:
+            if child not in self.post_by_id:
+                self.emit(SymbolOp.delete(child))
+        pieces: list[bytes] = []
+        position = 0
+        for child in target.children:
+            symbol = self.post_by_id[child]
+            if child in pre_by_id:
+                pieces.append(self.post[position : symbol.start_byte])
+                pieces.append(pre[pre_by_id[child].start_byte : pre_by_id[child].end_byte])
+            else:
+                cut = _blank_lines_before(self.post, symbol.start_byte)
+                pieces.append(self.post[position:cut])
+            position = symbol.end_byte
+        pieces.append(self.post[position:])
+        own_lines = b"".join(pieces).decode("utf-8", "replace")
+        source, _ = self.current()
+        if not same_text(own_lines, source.decode("utf-8", "replace")):
+            self.emit(SymbolOp.rewrite(module_id, own_lines))
+
     def finish(self) -> None:
         source, _ = self.current()
         if not same_text(source.decode("utf-8", "replace"), self.post.decode("utf-8", "replace")):
@@ -179,6 +218,7 @@ def plan_file(path: str, pre: str | None, post: str | None) -> FilePlan:
         workspace = Workspace(root, RepoIndex(root, files={path: pre_symbols}))
         planner = _Planner(path, workspace, post_bytes, post_symbols)
         try:
+            planner.module_first(pre_bytes, pre_symbols)
             planner.visit(pre_symbols.module.id)
             planner.finish()
         except HarnessError as exc:

@@ -94,11 +94,28 @@ def test_new_removed_and_changed_methods(tmp_path: Path) -> None:
     assert _replayed(tmp_path, "shop.py", BASE, plan) == post
 
 
-def test_module_level_lines_become_one_module_rewrite_after_the_symbols(tmp_path: Path) -> None:
-    post = BASE.replace("import os\n", "import os\nimport sys\n").replace("return helper(1)", "return helper(2)")
+def test_module_level_lines_come_first_so_symbols_can_use_them(tmp_path: Path) -> None:
+    post = BASE.replace("import os\n", "import os\nimport sys\n").replace("return helper(1)", "return sys.maxsize")
     plan = plan_file("shop.py", BASE, post)
-    assert _ops(plan) == ["rewrite shop.py::last", "rewrite shop.py::<module>"]
-    assert plan.ops[-1].source == post
+    assert _ops(plan) == ["rewrite shop.py::<module>", "rewrite shop.py::last"]
+    # The module's rewrite changes its own lines only: every symbol keeps its old text.
+    assert plan.ops[0].source == BASE.replace("import os\n", "import os\nimport sys\n")
+    assert _replayed(tmp_path, "shop.py", BASE, plan) == post
+
+
+def test_module_lines_new_and_removed_top_level_symbols(tmp_path: Path) -> None:
+    post = (
+        BASE.replace("LIMIT = 3\n", "LIMIT = 4\n")
+        .replace("\n\ndef last():\n    return helper(1)\n", "\n\ndef first():\n    return 0\n")
+    )
+    plan = plan_file("shop.py", BASE, post)
+    assert _ops(plan) == [
+        "delete shop.py::last",
+        "rewrite shop.py::<module>",
+        "insert shop.py::first into shop.py::<module> after Shop",
+    ]
+    assert "def first" not in plan.ops[1].source and "LIMIT = 4" in plan.ops[1].source
+    assert plan.exact
     assert _replayed(tmp_path, "shop.py", BASE, plan) == post
 
 
