@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
 from pathlib import Path
 
@@ -56,13 +58,11 @@ def test_one_failing_instance_is_a_record_not_a_crash(tiny: TinyRepo, tmp_path: 
 
 
 def test_swarm_mode_without_the_run_driver_says_what_to_do(tiny: TinyRepo, tmp_path: Path) -> None:
-    try:
-        import swarm.run  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("swarm.run") is None:
         result = run_job(BenchJob(tiny.instance("acme__tiny-1"), _settings(tiny, tmp_path, mode="swarm")))
         assert result.status == "error" and "swarm.run.run_swarm) is not in this build" in result.reason
     else:
-        assert hasattr(swarm.run, "run_swarm")
+        assert hasattr(importlib.import_module("swarm.run"), "run_swarm")
 
 
 def test_an_unknown_mode_is_refused(tiny: TinyRepo, tmp_path: Path) -> None:
