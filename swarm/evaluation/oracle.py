@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from editor_harness.errors import HarnessError
 from editor_harness.pipeline import CheckPipeline, CheckReport
 from editor_harness.session import open_session
 from editor_harness.workspace import Workspace
@@ -45,15 +46,28 @@ class OracleStep:
     applied: bool
     elapsed_s: float  # the whole check pipeline for this op
     stages: dict[str, dict[str, Any]]  # name -> {status, elapsed_s, summary}
+    regressions: tuple[str, ...] = ()  # selected tests that passed on the base and fail now
+    failures: tuple[str, ...] = ()  # failing selected tests (first few), with their gist
+    introduced: tuple[str, ...] = ()  # new diagnostics (first few)
+
+    @property
+    def clean(self) -> bool:
+        """Nothing the edit itself broke: applied, no new diagnostics error, no regression."""
+        diagnostics = self.stages.get("diagnostics", {}).get("status")
+        return self.applied and diagnostics != "failed" and not self.regressions
 
     def to_json(self) -> dict[str, Any]:
         return {
             "op": self.op.describe(),
             "owner": self.op.owner,
             "ok": self.ok,
+            "clean": self.clean,
             "applied": self.applied,
             "elapsed_s": round(self.elapsed_s, 4),
             "stages": self.stages,
+            "regressions": list(self.regressions),
+            "failures": list(self.failures),
+            "introduced": list(self.introduced),
         }
 
 
@@ -68,6 +82,7 @@ class OracleOutcome:
     matches_gold: str = ""  # "same" | "equivalent" | "differs" | "" (not compared)
     elapsed_s: float = 0.0
     plan: PatchPlan | None = field(default=None, compare=False)
+    baseline_s: float = 0.0  # the tests run before the first edit
 
     def to_json(self) -> dict[str, Any]:
         pipeline_s = [s.elapsed_s for s in self.steps]
@@ -77,10 +92,12 @@ class OracleOutcome:
             "reason": self.reason,
             "ops": len(self.steps),
             "ops_ok": sum(1 for s in self.steps if s.ok),
+            "ops_clean": sum(1 for s in self.steps if s.clean),
             "check_pipeline_s_mean": round(sum(pipeline_s) / len(pipeline_s), 4) if pipeline_s else None,
             "matches_gold": self.matches_gold,
             "problems": list(self.problems),
             "elapsed_s": round(self.elapsed_s, 3),
+            "baseline_s": round(self.baseline_s, 3),
             "steps": [s.to_json() for s in self.steps],
         }
 
@@ -116,7 +133,34 @@ async def _apply(pipeline: CheckPipeline, workspace: Workspace, op: SymbolOp) ->
 
 def _step(op: SymbolOp, report: CheckReport) -> OracleStep:
     stages = {s.name: {"status": s.status.value, "elapsed_s": round(s.elapsed_s, 4), "summary": s.summary} for s in report.stages}
-    return OracleStep(op, report.ok and report.applied, report.applied, report.elapsed_s, stages)
+    failures = tuple(
+        f"{r.node_id}: {r.message.strip().splitlines()[-1][:200] if r.message.strip() else r.outcome.value}"
+        for r in (report.test_run.failures() if report.test_run else ())[:5]
+    )
+    introduced = tuple(d.describe()[:300] for d in (report.delta.introduced if report.delta else ())[:3])
+    return OracleStep(
+        op, report.ok and report.applied, report.applied, report.elapsed_s, stages,
+        report.regressions, failures, introduced,
+    )
+
+
+async def _baseline(pipeline: CheckPipeline, workspace: Workspace, ops: tuple[SymbolOp, ...], limit: int) -> float:
+    """Run, before any edit, the tests the pipeline will select for the ops'
+    symbols, so a failing test is told apart from one the edit broke."""
+    started = time.monotonic()
+    selection: list[str] = []
+    for op in ops:
+        try:
+            found = workspace.select_tests(op.owner, limit=limit)
+        except HarnessError:
+            continue  # a symbol the base lacks
+        selection.extend(t.node_id for t in found if t.node_id not in selection)
+    if selection:
+        try:
+            await pipeline.baseline(selection)
+        except HarnessError:
+            pass  # no baseline: failures then count as failures, never as regressions
+    return time.monotonic() - started
 
 
 def gold_plan(instance: Instance, checkout: Path) -> PatchPlan:
@@ -150,6 +194,7 @@ async def run_oracle(
         )
     steps: list[OracleStep] = []
     async with open_session(checkout, servers=servers, test_timeout=test_timeout, python=python) as session:
+        baseline_s = await _baseline(session.pipeline, session.workspace, plan.ops, session.pipeline.max_tests)
         for op in plan.ops:
             report = await _apply(session.pipeline, session.workspace, op)
             step = _step(op, report)
@@ -164,8 +209,13 @@ async def run_oracle(
         patch = session.workspace.diff()
     verdict = compare_with_gold(checkout, dict(plan.post_images))
     failed = [s for s in steps if not s.ok]
-    reason = f"{len(steps)} op(s) applied; {len(failed)} with a failed check stage" if failed else f"{len(steps)} op(s) applied, every check passed"
+    dirty = [s for s in steps if not s.clean]
+    if not failed:
+        reason = f"{len(steps)} op(s) applied, every check passed"
+    else:
+        reason = (f"{len(steps)} op(s) applied; {len(failed)} with a failed check stage, "
+                  f"{len(dirty)} with a new error or a regression")
     return OracleOutcome(
         run_id, patch, "accepted", f"{reason}; result vs gold: {verdict}", tuple(steps), (), verdict,
-        time.monotonic() - started, plan,
+        time.monotonic() - started, plan, baseline_s,
     )

@@ -44,8 +44,20 @@ async def test_the_gold_patch_goes_through_the_check_pipeline(tiny: TinyRepo, tm
     assert (checkout / "tiny/__init__.py").read_text() == GOLD_WITH_MODULE
     assert outcome.patch == diff(checkout)
     record = outcome.to_json()
-    assert record["ops"] == record["ops_ok"] == 3 and record["check_pipeline_s_mean"] > 0
+    assert record["ops"] == record["ops_ok"] == record["ops_clean"] == 3 and record["check_pipeline_s_mean"] > 0
+    assert record["baseline_s"] > 0
     assert outcome.run_id.startswith("oracle-")
+
+
+async def test_a_patch_that_breaks_a_guarded_test_shows_the_regression(tiny: TinyRepo, tmp_path: Path) -> None:
+    # The "gold" here breaks zero(), whose test passed on the base: the baseline makes it a regression.
+    instance = tiny.instance("acme__tiny-1", gold={"tiny/__init__.py": BUGGY.replace("return 0", "return 1")})
+    outcome = await run_oracle(instance, _checkout(tiny, tmp_path), python=sys.executable, servers=False, test_timeout=120)
+    [step] = outcome.steps
+    assert step.applied and not step.ok and not step.clean
+    assert step.regressions == ("tests/test_tiny.py::test_zero",)
+    assert step.failures[0].startswith("tests/test_tiny.py::test_zero: ")
+    assert "1 with a new error or a regression" in outcome.reason
 
 
 @pytest.mark.slow
