@@ -226,6 +226,11 @@ class CheckPipeline:
             keep,
         )
 
+    async def undo(self, edit: Edit) -> bool:
+        """Take back an edit this pipeline kept (e.g. one the reviewer rejected) and
+        resync diagnostics; False when the workspace refused the undo."""
+        return await self._undo(edit)
+
     async def baseline(self, selection: Sequence[str]) -> TestRun:
         """Run tests before any edit so later reports can name regressions and fixes."""
         run = await self.workspace.run_tests(

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
+    from editor_harness.pipeline import CheckReport
+    from editor_harness.testrun import TestRun
     from swarm.bus import Bus
     from swarm.messages import Message
 
@@ -178,3 +180,116 @@ class Agent(Protocol):
     def address(self) -> str: ...
 
     async def handle(self, message: Message, bus: Bus) -> None: ...
+
+
+# --------------------------------------------------------------------------
+# Proxy user: stands in for the human and decides on every proposal from its
+# evidence (swarm/proxy/, one file per policy; README "Proxy user").
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRequest:
+    """A proposal and its proof, as the proxy user sees it.
+
+    `final=True` asks for the overall acceptance of the run's whole patch:
+    then `symbol_id` and `new_source` are "", `diff` is the whole patch and
+    `report` the final checks. The reproduction runs are the repro test on
+    the base (`reproduction_before`) and with this rewrite / the whole patch
+    applied (`reproduction_after`). `attempt` is 1 + the number of earlier
+    rejections of this agent's proposals.
+
+    `tests_before` (optional, an addition to the contract) holds the
+    selected tests' outcomes on the accepted state this rewrite starts from:
+    what "passed before" means. Without it only the report's own
+    `regressions` count, and the pipeline computes those against the last
+    run of each test, which may have been a rejected attempt's.
+    """
+
+    run_id: str
+    proposal_id: str
+    issue: str
+    symbol_id: str
+    diff: str
+    rationale: str
+    report: CheckReport
+    final: bool = False
+    reproduction_before: TestRun | None = None
+    reproduction_after: TestRun | None = None
+    attempt: int = 1
+    new_source: str = ""
+    tests_before: TestRun | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "proposal_id": self.proposal_id,
+            "issue": self.issue,
+            "symbol_id": self.symbol_id,
+            "diff": self.diff,
+            "rationale": self.rationale,
+            "report": self.report.to_json(),
+            "final": self.final,
+            "reproduction_before": self.reproduction_before.to_json() if self.reproduction_before else None,
+            "reproduction_after": self.reproduction_after.to_json() if self.reproduction_after else None,
+            "attempt": self.attempt,
+            "new_source": self.new_source,
+            "tests_before": self.tests_before.to_json() if self.tests_before else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ApprovalRequest:
+        # Imported here: the harness pulls in trio and tree-sitter, and
+        # importing the protocols must stay free.
+        from editor_harness.pipeline import CheckReport
+        from editor_harness.testrun import TestRun
+
+        before, after, tests = data.get("reproduction_before"), data.get("reproduction_after"), data.get("tests_before")
+        return cls(
+            run_id=data["run_id"],
+            proposal_id=data["proposal_id"],
+            issue=data["issue"],
+            symbol_id=data["symbol_id"],
+            diff=data["diff"],
+            rationale=data["rationale"],
+            report=CheckReport.from_json(dict(data["report"])),
+            final=bool(data.get("final", False)),
+            reproduction_before=TestRun.from_json(dict(before)) if before else None,
+            reproduction_after=TestRun.from_json(dict(after)) if after else None,
+            attempt=int(data.get("attempt", 1)),
+            new_source=data.get("new_source", ""),
+            tests_before=TestRun.from_json(dict(tests)) if tests else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The proxy user's decision. `reason` is never empty; a rejection's
+    names the failed rule or concern. `policy` says who decided: "auto",
+    "llm:<model name>", "human", "editor", "replay:<run id>"."""
+
+    approved: bool
+    reason: str
+    policy: str
+
+    def __post_init__(self) -> None:
+        if not self.reason.strip():
+            raise ValueError("a Verdict needs a reason: say which rule or concern decided it")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"approved": self.approved, "reason": self.reason, "policy": self.policy}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Verdict:
+        return cls(bool(data["approved"]), str(data["reason"]), str(data["policy"]))
+
+
+class ProxyUser(Protocol):
+    """Approves or rejects one proposal on its evidence. Only approved
+    rewrites enter the workspace."""
+
+    @property
+    def name(self) -> str:
+        """The policy string a Verdict carries (see `Verdict.policy`)."""
+        ...
+
+    async def decide(self, request: ApprovalRequest) -> Verdict: ...
