@@ -87,6 +87,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.add_argument("--config", type=Path, metavar="FILE", help="swarm.toml (default: the usual search)")
     run.add_argument("--oracle", action="store_true",
                      help="drive each gold patch through the pipeline instead of a model (measures the machinery)")
+    run.add_argument("--oracle-direct", action="store_true",
+                     help="like --oracle, but through the check pipeline alone (no agents, no proxy user)")
     run.add_argument("--candidates", type=int, default=1, metavar="K",
                      help="K independent swarms per instance, one patch selected (default: 1)")
     run.add_argument("--executor", choices=("local", "ray"), default="local",
@@ -137,7 +139,7 @@ def run_run(args: argparse.Namespace) -> int:
         raise EvaluationError("--workers must be at least 1")
     if args.candidates < 1:
         raise EvaluationError("--candidates must be at least 1")
-    if args.oracle and args.candidates > 1:
+    if (args.oracle or args.oracle_direct) and args.candidates > 1:
         raise EvaluationError("--oracle runs the gold patch once; drop --candidates")
     if not args.mirrors.is_dir():
         raise EvaluationError(f"mirrors directory {args.mirrors} does not exist")
@@ -160,7 +162,7 @@ def run_run(args: argparse.Namespace) -> int:
     settings = RunSettings(
         mirrors=args.mirrors.resolve(),
         out=out,
-        mode="oracle" if args.oracle else "swarm",
+        mode="oracle" if args.oracle else ("oracle-direct" if args.oracle_direct else "swarm"),
         config_path=args.config.resolve() if args.config else None,
         candidates=args.candidates,
         grade=grade,

@@ -33,7 +33,7 @@ from symbols.model import MODULE_NAME, FileSymbols, Symbol, make_id
 from symbols.scope import scope_source
 
 from swarm.evaluation.diff_files import FileStatus, file_changes
-from swarm.evaluation.symbol_ops import SymbolOp, apply_op
+from swarm.evaluation.symbol_ops import OpKind, SymbolOp, apply_op
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +115,10 @@ def _line_form(source: bytes, symbol: Symbol) -> str:
 class _Planner:
     """Replays ops on a scratch workspace while choosing them."""
 
-    def __init__(self, path: str, workspace: Workspace, post: bytes, post_symbols: FileSymbols) -> None:
+    def __init__(
+        self, path: str, workspace: Workspace, post: bytes, post_symbols: FileSymbols, anchored_inserts: bool = True
+    ) -> None:
+        self.anchored_inserts = anchored_inserts
         self.path = path
         self.workspace = workspace
         self.post = post
@@ -157,7 +160,7 @@ class _Planner:
             if child not in by_id:
                 siblings = by_id[parent_id].children
                 # No earlier sibling: appended last; the parent's rewrite then puts it first.
-                after = previous if previous in siblings else None
+                after = previous if self.anchored_inserts and previous in siblings else None
                 self.emit(SymbolOp.insert(parent_id, child, _line_form(self.post, self.post_by_id[child]), after))
             previous = child
 
@@ -195,8 +198,15 @@ class _Planner:
             self.emit(SymbolOp.rewrite(make_id(self.path, MODULE_NAME), self.post.decode("utf-8", "replace")))
 
 
-def plan_file(path: str, pre: str | None, post: str | None) -> FilePlan:
-    """The ops that turn `pre` (None: the file is new) into `post` (None: deleted)."""
+def plan_file(
+    path: str, pre: str | None, post: str | None, *, anchored_inserts: bool = True, deletes: bool = True
+) -> FilePlan:
+    """The ops that turn `pre` (None: the file is new) into `post` (None: deleted).
+
+    For an editor with fewer operations: `anchored_inserts=False` appends new
+    members last (the parent's rewrite then orders them); `deletes=False`
+    makes a removed symbol a problem.
+    """
     if language_for_path(path) is None:
         return FilePlan(path, (), "not a Python or Rust source file: the Workspace edits those only")
     if pre is None:
@@ -216,7 +226,7 @@ def plan_file(path: str, pre: str | None, post: str | None) -> FilePlan:
         full.parent.mkdir(parents=True, exist_ok=True)
         full.write_bytes(pre_bytes)
         workspace = Workspace(root, RepoIndex(root, files={path: pre_symbols}))
-        planner = _Planner(path, workspace, post_bytes, post_symbols)
+        planner = _Planner(path, workspace, post_bytes, post_symbols, anchored_inserts)
         try:
             planner.module_first(pre_bytes, pre_symbols)
             planner.visit(pre_symbols.module.id)
@@ -225,10 +235,20 @@ def plan_file(path: str, pre: str | None, post: str | None) -> FilePlan:
             done = "; ".join(op.describe() for op in planner.ops) or "none"
             return FilePlan(path, tuple(planner.ops), f"the Workspace refused an op ({exc}); ops before it: {done}")
         final = workspace.text(path)
+    removed = [op.symbol_id for op in planner.ops if op.kind is OpKind.DELETE]
+    if removed and not deletes:
+        return FilePlan(path, tuple(planner.ops), f"removes {', '.join(removed)}: this editor has no delete operation")
     return FilePlan(path, tuple(planner.ops), exact=final == post)
 
 
-def plan_patch(patch: str, read_pre: Callable[[str], str | None], read_post: Callable[[str], str | None]) -> PatchPlan:
+def plan_patch(
+    patch: str,
+    read_pre: Callable[[str], str | None],
+    read_post: Callable[[str], str | None],
+    *,
+    anchored_inserts: bool = True,
+    deletes: bool = True,
+) -> PatchPlan:
     """Plan every file of `patch`; `read_pre`/`read_post` give a file's text
     before and after it (None when absent)."""
     plans: list[FilePlan] = []
@@ -241,7 +261,7 @@ def plan_patch(patch: str, read_pre: Callable[[str], str | None], read_post: Cal
         post = read_post(change.new_path) if change.new_path else None
         if post is not None:
             posts[change.path] = post
-        plans.append(plan_file(change.path, pre, post))
+        plans.append(plan_file(change.path, pre, post, anchored_inserts=anchored_inserts, deletes=deletes))
     return PatchPlan(tuple(plans), posts)
 
 

@@ -8,7 +8,9 @@ environment plus a layer holding the checkout, see instance_env.py), and a
 solver:
 
 - `swarm`: `swarm.run.run_swarm` on the problem statement;
-- `oracle`: the gold patch through the check pipeline (oracle.py);
+- `oracle`: the gold patch as a scripted swarm run (oracle_swarm.py):
+  proposals, the check pipeline, the proxy user, the run's patch;
+- `oracle-direct`: the gold patch through the check pipeline alone (oracle.py);
 - `swarm` with `candidates > 1`: K independent swarms (models/temperatures
   from the config), one patch chosen among them (selection.py).
 
@@ -39,7 +41,7 @@ from swarm.evaluation.instances import Instance
 from swarm.evaluation.mirrors import clone_at
 from swarm.evaluation.predictions import Prediction, append_prediction, read_predictions
 
-MODES = ("swarm", "oracle")
+MODES = ("swarm", "oracle", "oracle-direct")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,27 @@ Solver = Callable[[Instance, Path, "str | None", RunSettings], InstanceRun]
 
 
 def _solve_oracle(instance: Instance, checkout: Path, python: str | None, settings: RunSettings) -> InstanceRun:
+    """The gold patch as a scripted swarm run: proposals, checks, proxy approval (oracle_swarm.py)."""
+    import trio
+
+    from swarm.evaluation.oracle import ORACLE_MODEL
+    from swarm.evaluation.oracle_swarm import run_oracle_swarm
+
+    outcome = trio.run(
+        lambda: run_oracle_swarm(
+            instance, checkout, script_dir=checkout.parent, python=python, servers=settings.servers,
+            test_timeout=settings.test_timeout,
+        )
+    )
+    patch = outcome.patch if outcome.status == "accepted" else None
+    return InstanceRun(
+        instance.instance_id, ORACLE_MODEL, patch, outcome.status, outcome.reason, (outcome.run_id,),
+        details=outcome.to_json(),
+    )
+
+
+def _solve_oracle_direct(instance: Instance, checkout: Path, python: str | None, settings: RunSettings) -> InstanceRun:
+    """The gold patch through the check pipeline alone, no agents or proxy (oracle.py)."""
     import trio
 
     from swarm.evaluation.oracle import ORACLE_MODEL, run_oracle
@@ -118,7 +141,7 @@ def _solve_swarm(instance: Instance, checkout: Path, python: str | None, setting
     return solve_with_swarm(instance, checkout, python, settings)
 
 
-SOLVERS: Mapping[str, Solver] = {"oracle": _solve_oracle, "swarm": _solve_swarm}
+SOLVERS: Mapping[str, Solver] = {"oracle": _solve_oracle, "oracle-direct": _solve_oracle_direct, "swarm": _solve_swarm}
 
 
 def run_job(job: BenchJob) -> InstanceRun:
@@ -126,7 +149,7 @@ def run_job(job: BenchJob) -> InstanceRun:
     instance, settings = job.instance, job.settings
     started = time.monotonic()
     timings: dict[str, float] = {}
-    model = "oracle" if settings.mode == "oracle" else "swarm"
+    model = "oracle" if settings.mode.startswith("oracle") else "swarm"
     root = Path(settings.work_dir) if settings.work_dir else None
     if root is not None:
         root.mkdir(parents=True, exist_ok=True)

@@ -110,11 +110,11 @@ def test_run_oracle_writes_predictions_resumes_and_grades(
 ) -> None:
     instances = write_instances(tmp_path / "instances.jsonl", tiny, 2)
     out = tmp_path / "out" / "oracle.jsonl"
-    argv = ["bench", "run", "--oracle", "--instances", str(instances), "--mirrors", str(tiny.mirrors),
+    argv = ["bench", "run", "--oracle-direct", "--instances", str(instances), "--mirrors", str(tiny.mirrors),
             "--out", str(out), "--no-env", "--no-servers", "--workers", "1", "--timeout", "120"]
     assert main(argv) == 0
     captured = capsys.readouterr()
-    assert "running 2 instance(s) in oracle mode (0 already in" in captured.err
+    assert "running 2 instance(s) in oracle-direct mode (0 already in" in captured.err
     assert "[2/2] acme__tiny-" in captured.err and " accepted oracle-" in captured.err
     assert "ran 2 (accepted 2); skipped 0" in captured.out
     predictions = [json.loads(line) for line in out.read_text().splitlines()]

@@ -210,3 +210,14 @@ def test_plan_patch_over_a_real_git_diff(tmp_path: Path) -> None:
     assert plan.problems == ("NOTES.txt: not a Python or Rust source file: the Workspace edits those only",)
     assert plan.post_images["pkg/shop.py"].count("return x - 1") == 1
     assert [f.to_json()["path"] for f in plan.files] == ["NOTES.txt", "pkg/shop.py"]
+
+
+def test_an_editor_without_anchored_inserts_or_deletes(tmp_path: Path) -> None:
+    post = BASE.replace("    def price(self, n):", "    def first(self):\n        return 0\n\n    def price(self, n):")
+    plan = plan_file("shop.py", BASE, post, anchored_inserts=False)
+    # Appended last, then the class's rewrite puts it in its place.
+    assert _ops(plan) == ["insert shop.py::Shop.first into shop.py::Shop", "rewrite shop.py::Shop"]
+    assert plan.exact and _replayed(tmp_path, "shop.py", BASE, plan) == post
+    removed = BASE.replace("    def old(self):\n        return None\n", "").replace("return n * self.rate\n\n", "return n * self.rate\n")
+    plan = plan_file("shop.py", BASE, removed, deletes=False)
+    assert not plan.expressible and "no delete operation" in plan.problem

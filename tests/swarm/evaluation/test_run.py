@@ -39,7 +39,9 @@ def test_a_batch_writes_predictions_and_run_records_and_resumes(tiny: TinyRepo, 
     runs = [json.loads(line) for line in settings.runs_path.read_text().splitlines()]
     assert settings.runs_path.name == "preds.runs.jsonl"
     by_id = {r["instance_id"]: r for r in runs}
-    assert by_id["acme__tiny-1"]["run_ids"][0].startswith("oracle-")
+    assert by_id["acme__tiny-1"]["run_ids"][0]  # the swarm run's id, for `swarm runs` / `swarm replay`
+    assert by_id["acme__tiny-1"]["details"]["matches_gold"] == "same"
+    assert by_id["acme__tiny-1"]["details"]["steps"][0]["stages"]["approval"]["status"] == "approved"
     assert by_id["acme__tiny-1"]["timings"]["checkout"] >= 0 and "solve" in by_id["acme__tiny-1"]["timings"]
     assert by_id["acme__tiny-2"]["status"] == "not_expressible" and "new file" in by_id["acme__tiny-2"]["reason"]
 
@@ -47,6 +49,12 @@ def test_a_batch_writes_predictions_and_run_records_and_resumes(tiny: TinyRepo, 
         again = run_batch([good, new_file], settings, executor=executor)
     assert again["skipped"] == 1 and again["ran"] == 1
     assert done_ids(settings.out) == {"acme__tiny-1"}
+
+
+def test_oracle_direct_mode_uses_the_pipeline_alone(tiny: TinyRepo, tmp_path: Path) -> None:
+    result = run_job(BenchJob(tiny.instance("acme__tiny-1"), _settings(tiny, tmp_path, mode="oracle-direct")))
+    assert result.status == "accepted" and result.model_name_or_path == "oracle"
+    assert result.run_ids[0].startswith("oracle-") and "approval" not in result.details["steps"][0]["stages"]
 
 
 def test_one_failing_instance_is_a_record_not_a_crash(tiny: TinyRepo, tmp_path: Path) -> None:
