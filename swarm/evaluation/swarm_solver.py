@@ -93,7 +93,9 @@ def _driver() -> Any:
         ) from None
 
 
-async def _one_run(instance: Instance, checkout: Path, python: str | None, config: SwarmConfig, label: str) -> Candidate:
+async def _one_run(
+    instance: Instance, checkout: Path, python: str | None, config: SwarmConfig, label: str, servers: bool = True
+) -> Candidate:
     driver = _driver()
     request = driver.RunRequest(
         repo=checkout,
@@ -101,6 +103,7 @@ async def _one_run(instance: Instance, checkout: Path, python: str | None, confi
         config=config,
         interpreter=Path(python) if python else None,
         title=f"{instance.instance_id} {label}",
+        language_servers=servers,
     )
     outcome = await driver.run_swarm(request)
     _, tests = split_tests(outcome.patch, _read_from(outcome.worktree))
@@ -134,7 +137,7 @@ async def solve_async(instance: Instance, checkout: Path, python: str | None, se
     configs = candidate_configs(config, settings.candidates) if settings.candidates > 1 else [config]
     candidates: list[Candidate] = []
     for n, variant in enumerate(configs, start=1):
-        candidates.append(await _one_run(instance, checkout, python, variant, f"c{n}"))
+        candidates.append(await _one_run(instance, checkout, python, variant, f"c{n}", settings.servers))
     spend = {"cost_usd": _total_cost(candidates), "runs": len(candidates)}
     if len(candidates) == 1:
         only = candidates[0]
