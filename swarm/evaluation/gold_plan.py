@@ -18,6 +18,8 @@ Workspace refuses make the file "not expressible", with the reason.
 
 from __future__ import annotations
 
+import difflib
+import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -91,6 +93,15 @@ def _span(source: bytes, symbol: Symbol) -> str:
     return source[symbol.start_byte : symbol.end_byte].decode("utf-8", "replace")
 
 
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _added_names(old: str, new: str) -> set[str]:
+    """Identifiers on the lines `new` adds to `old`."""
+    added = [line[1:] for line in difflib.ndiff(old.splitlines(), new.splitlines()) if line.startswith("+ ")]
+    return {name for line in added for name in _IDENTIFIER.findall(line)}
+
+
 def _blank_lines_before(source: bytes, offset: int) -> int:
     """The start of the blank lines (and indentation) that lead up to `offset`."""
     start = source.rfind(b"\n", 0, offset) + 1
@@ -116,9 +127,16 @@ class _Planner:
     """Replays ops on a scratch workspace while choosing them."""
 
     def __init__(
-        self, path: str, workspace: Workspace, post: bytes, post_symbols: FileSymbols, anchored_inserts: bool = True
+        self,
+        path: str,
+        workspace: Workspace,
+        post: bytes,
+        post_symbols: FileSymbols,
+        anchored_inserts: bool = True,
+        max_inserts: int | None = None,
     ) -> None:
         self.anchored_inserts = anchored_inserts
+        self.max_inserts = max_inserts
         self.path = path
         self.workspace = workspace
         self.post = post
@@ -154,6 +172,14 @@ class _Planner:
             self.emit(SymbolOp.rewrite(symbol_id, _line_form(self.post, target)))
 
     def _insert_children(self, parent_id: str, target: Symbol) -> None:
+        _, by_id = self.current()
+        new = [c for c in target.children if c not in by_id]
+        if not by_id[parent_id].is_module and new and (
+            (self.max_inserts is not None and len(new) > self.max_inserts)
+            # Appended last but due elsewhere: the parent's rewrite must place them anyway.
+            or (not self.anchored_inserts and list(target.children[-len(new):]) != new)
+        ):
+            return  # the parent's own rewrite brings them, all at once
         previous: str | None = None
         for child in target.children:
             _, by_id = self.current()
@@ -189,8 +215,14 @@ class _Planner:
         pieces.append(self.post[position:])
         own_lines = b"".join(pieces).decode("utf-8", "replace")
         source, _ = self.current()
-        if not same_text(own_lines, source.decode("utf-8", "replace")):
-            self.emit(SymbolOp.rewrite(module_id, own_lines))
+        old_text = source.decode("utf-8", "replace")
+        if same_text(own_lines, old_text):
+            return
+        changed = {s.name for s in pre_symbols.symbols[1:] if s.id in self.post_by_id
+                   and _span(pre, s) != _span(self.post, self.post_by_id[s.id])}
+        if changed & _added_names(old_text, own_lines):
+            return  # the new module lines use symbols the patch changes: they go last (finish)
+        self.emit(SymbolOp.rewrite(module_id, own_lines))
 
     def finish(self) -> None:
         source, _ = self.current()
@@ -199,13 +231,21 @@ class _Planner:
 
 
 def plan_file(
-    path: str, pre: str | None, post: str | None, *, anchored_inserts: bool = True, deletes: bool = True
+    path: str,
+    pre: str | None,
+    post: str | None,
+    *,
+    anchored_inserts: bool = True,
+    deletes: bool = True,
+    max_inserts: int | None = None,
 ) -> FilePlan:
     """The ops that turn `pre` (None: the file is new) into `post` (None: deleted).
 
     For an editor with fewer operations: `anchored_inserts=False` appends new
     members last (the parent's rewrite then orders them); `deletes=False`
-    makes a removed symbol a problem.
+    makes a removed symbol a problem; `max_inserts`: a class (impl, ...)
+    gaining more new members than that is rewritten whole instead, so its
+    members arrive together (one at a time, each may use one not yet there).
     """
     if language_for_path(path) is None:
         return FilePlan(path, (), "not a Python or Rust source file: the Workspace edits those only")
@@ -226,7 +266,7 @@ def plan_file(
         full.parent.mkdir(parents=True, exist_ok=True)
         full.write_bytes(pre_bytes)
         workspace = Workspace(root, RepoIndex(root, files={path: pre_symbols}))
-        planner = _Planner(path, workspace, post_bytes, post_symbols, anchored_inserts)
+        planner = _Planner(path, workspace, post_bytes, post_symbols, anchored_inserts, max_inserts)
         try:
             planner.module_first(pre_bytes, pre_symbols)
             planner.visit(pre_symbols.module.id)
@@ -248,6 +288,7 @@ def plan_patch(
     *,
     anchored_inserts: bool = True,
     deletes: bool = True,
+    max_inserts: int | None = None,
 ) -> PatchPlan:
     """Plan every file of `patch`; `read_pre`/`read_post` give a file's text
     before and after it (None when absent)."""
@@ -261,7 +302,8 @@ def plan_patch(
         post = read_post(change.new_path) if change.new_path else None
         if post is not None:
             posts[change.path] = post
-        plans.append(plan_file(change.path, pre, post, anchored_inserts=anchored_inserts, deletes=deletes))
+        plans.append(plan_file(change.path, pre, post, anchored_inserts=anchored_inserts, deletes=deletes,
+                               max_inserts=max_inserts))
     return PatchPlan(tuple(plans), posts)
 
 

@@ -10,8 +10,6 @@ so a run's patch never contains them.
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 
 from swarm.evaluation import overlay
@@ -21,24 +19,22 @@ from swarm.evaluation.instances import Instance
 from swarm.evaluation.specs import SpecOverrides, spec_for
 
 # Runs edit a git worktree of the checkout, elsewhere on disk, while the
-# layer's editable install points at the checkout: this launcher puts the
-# current directory's import roots (where pytest runs: the worktree) first.
-_LAUNCHER = """\
-#!/bin/sh
-# symbol-swarm: the instance's interpreter, importing the code of the current directory first
-here="$(pwd)"
-for root in "$here/src" "$here"; do
-  if [ -d "$root" ]; then PYTHONPATH="$root${{PYTHONPATH:+:$PYTHONPATH}}"; fi
-done
-export PYTHONPATH
-exec {python} "$@"
-"""
+# layer's editable install points at the checkout: this startup line puts the
+# current directory's `src/` (where pytest runs: the worktree) first. Flat
+# layouts need nothing: `python -m pytest` puts the current directory first.
+# A .pth line (not a wrapper script) keeps the interpreter a real one, which
+# tools that probe it (Jedi) need.
+CWD_FIRST_PTH = "_swarm_cwd_src_first.pth"
+_CWD_FIRST_LINE = (
+    "import os, sys; d = os.path.join(os.getcwd(), 'src'); "
+    "os.path.isdir(d) and d not in sys.path and sys.path.insert(0, d)\n"
+)
 
 
-def write_launcher(python: Path, into: Path) -> Path:
-    into.write_text(_LAUNCHER.format(python=str(python)))
-    into.chmod(into.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    return into
+def add_cwd_first(site_packages: Path) -> Path:
+    target = site_packages / CWD_FIRST_PTH
+    target.write_text(_CWD_FIRST_LINE)
+    return target
 
 
 def prepare_interpreter(
@@ -50,7 +46,7 @@ def prepare_interpreter(
     overrides: SpecOverrides | None = None,
 ) -> Path:
     """A python whose environment holds the instance's dependencies and its
-    checkout (installed editable); returns the launcher (see module doc)."""
+    checkout (installed editable), importing a run's worktree first (see above)."""
     spec = spec_for(instance, overrides)
     cache = _environment_cache(settings)
     build = cache.ensure(spec, instance)
@@ -60,8 +56,6 @@ def prepare_interpreter(
         _run_or_fail(step, checkout, env, log, settings.install_timeout, "pre-install step")
     _commit_setup(checkout)
     _install(spec, checkout, env, log, settings.install_timeout)
-    return write_launcher(layer.python, layer.bin / "python-here")
+    add_cwd_first(layer.site_packages)  # after the install: pip itself must not see the project's src/
+    return layer.python
 
-
-def interpreter_exists(python: Path) -> bool:
-    return python.is_file() and os.access(python, os.X_OK)

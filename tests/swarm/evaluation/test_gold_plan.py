@@ -215,9 +215,27 @@ def test_plan_patch_over_a_real_git_diff(tmp_path: Path) -> None:
 def test_an_editor_without_anchored_inserts_or_deletes(tmp_path: Path) -> None:
     post = BASE.replace("    def price(self, n):", "    def first(self):\n        return 0\n\n    def price(self, n):")
     plan = plan_file("shop.py", BASE, post, anchored_inserts=False)
-    # Appended last, then the class's rewrite puts it in its place.
-    assert _ops(plan) == ["insert shop.py::Shop.first into shop.py::Shop", "rewrite shop.py::Shop"]
+    # It would be appended last: the class's rewrite brings it, in its place.
+    assert _ops(plan) == ["rewrite shop.py::Shop"]
     assert plan.exact and _replayed(tmp_path, "shop.py", BASE, plan) == post
     removed = BASE.replace("    def old(self):\n        return None\n", "").replace("return n * self.rate\n\n", "return n * self.rate\n")
     plan = plan_file("shop.py", BASE, removed, deletes=False)
     assert not plan.expressible and "no delete operation" in plan.problem
+
+
+def test_module_lines_that_use_changed_symbols_go_last(tmp_path: Path) -> None:
+    pre = "def debug(on=True):\n    return on\n\n\ndebug(False)\n"
+    post = "def debug(on=True, handler=False):\n    return on and handler\n\n\ndebug(False, False)\n"
+    plan = plan_file("config.py", pre, post)
+    # The call with the new signature must not run before the new signature exists.
+    assert _ops(plan) == ["rewrite config.py::debug", "rewrite config.py::<module>"]
+    assert _replayed(tmp_path, "config.py", pre, plan) == post
+
+
+def test_several_new_members_arrive_with_their_class(tmp_path: Path) -> None:
+    post = BASE.replace(
+        "    def old(self):", "    def a(self):\n        return self.b()\n\n    def b(self):\n        return 1\n\n    def old(self):"
+    )
+    plan = plan_file("shop.py", BASE, post, anchored_inserts=False, max_inserts=1)
+    assert _ops(plan) == ["rewrite shop.py::Shop"]
+    assert _replayed(tmp_path, "shop.py", BASE, plan) == post

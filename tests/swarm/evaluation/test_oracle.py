@@ -98,15 +98,19 @@ async def test_the_instance_interpreter_runs_the_selected_tests(tiny: TinyRepo, 
     instance = tiny.instance("acme__tiny-1", gold={"tiny/__init__.py": GOLD_WITH_MODULE})
     checkout = _checkout(tiny, tmp_path)
     python = await trio.to_thread.run_sync(prepare_interpreter, instance, checkout, settings, tmp_path / "env.log")
-    assert python.name == "python-here" and python.read_text().startswith("#!/bin/sh")
+    assert python.name == "python" and (python.parent.parent / "lib").is_dir()
     outcome = await run_oracle(instance, checkout, python=str(python), servers=False, test_timeout=120)
     assert outcome.status == "accepted", outcome.reason
     assert outcome.steps[0].stages["tests"]["status"] == "passed", outcome.steps[0].stages["tests"]
-    # The launcher imports the code of the directory it runs in (a run's worktree), not the installed checkout.
-    elsewhere = tmp_path / "worktree"
-    (elsewhere / "tiny").mkdir(parents=True)
-    (elsewhere / "tiny" / "__init__.py").write_text("WHERE = 'worktree'\n")
+    # The interpreter imports the code of the directory it runs in (a run's worktree), not the
+    # installed checkout: flat layouts through the current directory, src/ layouts through the .pth line.
     import subprocess
 
-    done = subprocess.run([str(python), "-c", "import tiny; print(tiny.WHERE)"], cwd=elsewhere, capture_output=True, text=True)
-    assert done.stdout.strip() == "worktree", done.stderr
+    for layout in ("flat", "src"):
+        elsewhere = tmp_path / f"worktree-{layout}"
+        package = elsewhere / ("src/tiny" if layout == "src" else "tiny")
+        package.mkdir(parents=True)
+        (package / "__init__.py").write_text(f"WHERE = {layout!r}\n")
+        done = subprocess.run([str(python), "-c", "import tiny; print(tiny.WHERE)"],
+                              cwd=elsewhere, capture_output=True, text=True)
+        assert done.stdout.strip() == layout, done.stderr
