@@ -134,9 +134,11 @@ class _Planner:
         post_symbols: FileSymbols,
         anchored_inserts: bool = True,
         max_inserts: int | None = None,
+        fold: bool = False,
     ) -> None:
         self.anchored_inserts = anchored_inserts
         self.max_inserts = max_inserts
+        self.fold = fold
         self.path = path
         self.workspace = workspace
         self.post = post
@@ -157,6 +159,7 @@ class _Planner:
         symbol, target = by_id[symbol_id], self.post_by_id[symbol_id]
         if _span(source, symbol) == _span(self.post, target):
             return
+        first = len(self.ops)
         for child in symbol.children:
             if child not in self.post_by_id:
                 self.emit(SymbolOp.delete(child))
@@ -169,6 +172,10 @@ class _Planner:
             return  # the module's own lines are compared last, over the whole file
         source, by_id = self.current()
         if not same_text(_span(source, by_id[symbol_id]), _span(self.post, target)):
+            if self.fold:
+                # The whole new text carries its members' changes: only deletes stay separate
+                # (a rewrite may not drop members).
+                self.ops[first:] = [op for op in self.ops[first:] if op.kind is OpKind.DELETE]
             self.emit(SymbolOp.rewrite(symbol_id, _line_form(self.post, target)))
 
     def _insert_children(self, parent_id: str, target: Symbol) -> None:
@@ -238,6 +245,7 @@ def plan_file(
     anchored_inserts: bool = True,
     deletes: bool = True,
     max_inserts: int | None = None,
+    fold: bool = False,
 ) -> FilePlan:
     """The ops that turn `pre` (None: the file is new) into `post` (None: deleted).
 
@@ -245,7 +253,9 @@ def plan_file(
     members last (the parent's rewrite then orders them); `deletes=False`
     makes a removed symbol a problem; `max_inserts`: a class (impl, ...)
     gaining more new members than that is rewritten whole instead, so its
-    members arrive together (one at a time, each may use one not yet there).
+    members arrive together (one at a time, each may use one not yet there);
+    `fold`: a symbol rewritten whole takes its members' rewrites and inserts
+    with it instead of after them.
     """
     if language_for_path(path) is None:
         return FilePlan(path, (), "not a Python or Rust source file: the Workspace edits those only")
@@ -266,7 +276,7 @@ def plan_file(
         full.parent.mkdir(parents=True, exist_ok=True)
         full.write_bytes(pre_bytes)
         workspace = Workspace(root, RepoIndex(root, files={path: pre_symbols}))
-        planner = _Planner(path, workspace, post_bytes, post_symbols, anchored_inserts, max_inserts)
+        planner = _Planner(path, workspace, post_bytes, post_symbols, anchored_inserts, max_inserts, fold)
         try:
             planner.module_first(pre_bytes, pre_symbols)
             planner.visit(pre_symbols.module.id)
@@ -289,6 +299,7 @@ def plan_patch(
     anchored_inserts: bool = True,
     deletes: bool = True,
     max_inserts: int | None = None,
+    fold: bool = False,
 ) -> PatchPlan:
     """Plan every file of `patch`; `read_pre`/`read_post` give a file's text
     before and after it (None when absent)."""
@@ -303,7 +314,7 @@ def plan_patch(
         if post is not None:
             posts[change.path] = post
         plans.append(plan_file(change.path, pre, post, anchored_inserts=anchored_inserts, deletes=deletes,
-                               max_inserts=max_inserts))
+                               max_inserts=max_inserts, fold=fold))
     return PatchPlan(tuple(plans), posts)
 
 

@@ -88,7 +88,8 @@ def swarm_plan(instance: Instance, checkout: Path) -> PatchPlan:
         return full.read_text(encoding="utf-8") if full.is_file() else None
 
     before, after = images(instance.patch, read)
-    return plan_patch(instance.patch, before.get, after.get, anchored_inserts=False, deletes=False, max_inserts=1)
+    return plan_patch(instance.patch, before.get, after.get, anchored_inserts=False, deletes=False, max_inserts=1,
+                      fold=True)
 
 
 def _steps(plan: PatchPlan, runlog_path: Path, run_id: str) -> tuple[OracleStep, ...]:

@@ -239,3 +239,11 @@ def test_several_new_members_arrive_with_their_class(tmp_path: Path) -> None:
     plan = plan_file("shop.py", BASE, post, anchored_inserts=False, max_inserts=1)
     assert _ops(plan) == ["rewrite shop.py::Shop"]
     assert _replayed(tmp_path, "shop.py", BASE, plan) == post
+
+
+def test_fold_takes_member_changes_into_the_whole_rewrite(tmp_path: Path) -> None:
+    post = BASE.replace("    rate = 1\n", "    rate = 2\n").replace("return n * self.rate", "return n * self.rate + 1")
+    assert _ops(plan_file("shop.py", BASE, post)) == ["rewrite shop.py::Shop.price", "rewrite shop.py::Shop"]
+    plan = plan_file("shop.py", BASE, post, fold=True)
+    assert _ops(plan) == ["rewrite shop.py::Shop"]
+    assert _replayed(tmp_path, "shop.py", BASE, plan) == post
