@@ -75,12 +75,13 @@ async def run_turns(
     max_steps: int,
     max_malformed: int = 3,
     on_completion: Callable[[Completion], None] | None = None,
+    tool_choice: str = "auto",
 ) -> LoopEnd:
     malformed = idle = 0
     seen: set[tuple[str, str]] = set()
     for step in range(1, max_steps + 1):
         try:
-            completion = await model.complete(conversation.compacted(), tools=toolbox.specs, tool_choice="auto")
+            completion = await model.complete(conversation.compacted(), tools=toolbox.specs, tool_choice=tool_choice)
         except BudgetExceeded:
             raise
         except MalformedToolCall as exc:

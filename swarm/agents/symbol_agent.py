@@ -60,6 +60,9 @@ class SymbolAgent:
         self._rejections = 0
         self._ending: tuple[str, str] | None = None  # (kind, text) set by done/give_up
         self.toolbox = Toolbox([*reading_tools(state), *self._own_tools()])
+        # A guided agent (swarm.agents.guided_agent) narrows these for a small model.
+        self.max_steps = state.limits.agent_steps
+        self.tool_choice = "auto"
 
     @property
     def address(self) -> str:
@@ -153,9 +156,10 @@ class SymbolAgent:
                 self.model,
                 self.conversation,
                 self.toolbox,
-                max_steps=state.limits.agent_steps,
+                max_steps=self.max_steps,
                 max_malformed=state.limits.malformed_in_a_row,
                 on_completion=lambda _: state.spend_event(),
+                tool_choice=self.tool_choice,
             )
         except BudgetExceeded as exc:
             state.set_agent(self.address, "stopped: budget")
