@@ -21,7 +21,7 @@ from typing import Any
 import trio
 
 from swarm.agents.context import is_large, probe_answer_prompt, symbol_task
-from swarm.agents.loop import Conversation, LoopEnd, run_turns
+from swarm.agents.loop import RUN_ENDING, Conversation, LoopEnd, run_turns
 from swarm.agents.tools import STR, Tool, Toolbox, ToolResult, reading_tools, resolve_symbol, spec
 from swarm.bus import Bus
 from swarm.messages import Message, MessageKind, Role
@@ -164,6 +164,10 @@ class SymbolAgent:
         except BudgetExceeded as exc:
             state.set_agent(self.address, "stopped: budget")
             state.end("budget", str(exc))
+            return
+        except RUN_ENDING as exc:
+            state.set_agent(self.address, "stopped: model failed")
+            state.end("error", str(exc))
             return
         kind, text = self._report(end)
         state.set_agent(self.address, kind)
