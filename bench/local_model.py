@@ -14,10 +14,14 @@ Prints one JSON line:
   OpenAI-compatible backend) against the plain HTTP chat request;
 - tokens: exact size of the template's fixed overhead and of each compact
   tool schema, and the offline estimate's error on real source files;
-- roundtrip: one tool call + tool result + answer, wall time and tokens.
-
-`swarm run` on the bundled examples is not part of it yet: that command is
-not on main (see bench/RESULTS.md).
+- roundtrip: one tool call + tool result + answer, wall time and tokens;
+- swarm: `swarm run` with the local model on each bundled example (Python
+  and Rust), `--repeats` runs at each of `--temperatures`, in each of
+  `--modes` (`guided`, the small-model mode, against the `full` mode as the
+  baseline measured in the same run): resolved or not (graded on a fresh
+  copy by the example's whole test suite), status, model calls, tokens, wall
+  time, proposals approved/rejected (bench.local_swarm). `--only speed|swarm`
+  runs one part.
 """
 
 from __future__ import annotations
@@ -213,8 +217,6 @@ async def roundtrip(server: LocalServer, client: httpx.AsyncClient) -> dict[str,
 
 async def run(starts: int, rounds: int) -> dict[str, Any]:
     current = status()
-    if not current.ready:
-        raise SystemExit(f"local model not installed ({current.weights.describe}; {current.server.describe}): run `swarm model install`")
     log = Path(tempfile.mkdtemp(prefix="bench-local-")) / "server.log"
     config = ServerConfig(binary=current.server.path, model=current.weights.path, log_path=log)
     start_times = await measure_starts(config, starts)
@@ -234,7 +236,30 @@ async def run(starts: int, rounds: int) -> dict[str, Any]:
         result["throughput"] = await throughput(server, counter, client, rounds)
         result["tokens"] = await token_sizes(counter)
         result["roundtrip"] = await roundtrip(server, client)
-    result["swarm_run"] = "not measured: `swarm run` is not on main yet"
+    return result
+
+
+async def measure(args: argparse.Namespace) -> dict[str, Any]:
+    current = status()
+    if not current.ready:
+        raise SystemExit(f"local model not installed ({current.weights.describe}; {current.server.describe}): run `swarm model install`")
+    result: dict[str, Any] = {"bench": "local_model", "model": current.model_name}
+    if args.only in (None, "speed"):
+        result.update(await run(args.starts, args.rounds))
+    if args.only in (None, "swarm"):
+        from bench.local_swarm import swarm_runs
+
+        def progress(one: dict[str, Any]) -> None:
+            print(json.dumps({"swarm_run": one}), file=sys.stderr, flush=True)
+
+        result["swarm"] = await swarm_runs(
+            [e.strip() for e in args.examples.split(",") if e.strip()],
+            [float(t) for t in args.temperatures.split(",") if t.strip()],
+            [m.strip() for m in args.modes.split(",") if m.strip()],
+            args.repeats,
+            args.budget_wall,
+            progress,
+        )
     return result
 
 
@@ -242,8 +267,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.local_model", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--starts", type=int, default=3, help="server starts to time (default 3)")
     parser.add_argument("--rounds", type=int, default=3, help="throughput rounds (default 3)")
+    parser.add_argument("--only", choices=("speed", "swarm"), help="run one part (default: both)")
+    parser.add_argument("--examples", default="python_shop,rust_ledger", help="bundled examples for the swarm part")
+    parser.add_argument("--temperatures", default="0,0.7", help="comma-separated (default 0,0.7)")
+    parser.add_argument("--modes", default="guided,full", help="run modes; full is the baseline (default guided,full)")
+    parser.add_argument("--repeats", type=int, default=3, help="swarm runs per example, mode and temperature (default 3)")
+    parser.add_argument("--budget-wall", type=float, default=900.0, help="wall budget of one swarm run, seconds (default 900)")
     args = parser.parse_args(argv)
-    print(json.dumps(trio.run(run, args.starts, args.rounds)))
+    print(json.dumps(trio.run(measure, args)))
     return 0
 
 

@@ -20,7 +20,7 @@ import trio
 
 from swarm.agents.context import coordinator_task, is_large
 from swarm.agents.harness_participant import HarnessParticipant
-from swarm.agents.loop import Conversation, run_turns
+from swarm.agents.loop import RUN_ENDING, Conversation, run_turns
 from swarm.agents.tools import STR, Tool, Toolbox, ToolResult, describe_run, reading_tools, resolve_symbol, shorten, spec
 from swarm.bus import Bus
 from swarm.messages import Message, MessageKind, Role
@@ -278,5 +278,8 @@ async def run_coordinator(coordinator: Coordinator, resume_note: str = "") -> No
             kind, text = await coordinator.run_pass(lesson)
     except BudgetExceeded as exc:
         state.end("budget", str(exc))
+        return
+    except RUN_ENDING as exc:
+        state.end("error", str(exc))
         return
     state.end("accepted" if kind == "accepted" else "gave_up", text)

@@ -4,8 +4,9 @@ finish) or a bound.
 
     end = await run_turns(model, conversation, toolbox, max_steps=16)
 
-Budget exhaustion (`BudgetExceeded`) is not handled here: it ends the whole
-run, so it propagates to the participant, which ends the run with it.
+Budget exhaustion (`BudgetExceeded`) and the errors in RUN_ENDING are not
+handled here: they end the whole run, so they propagate to the participant,
+which ends the run with them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from dataclasses import dataclass, field
 
 from swarm.agents.tools import Toolbox
 from swarm.local_model.prompt_budget import estimate_tokens
-from swarm.models.errors import BudgetExceeded, MalformedToolCall, ModelError
+from swarm.models.errors import BudgetExceeded, MalformedToolCall, ModelConfigError, ModelError
+from swarm.models.local import LocalServerFailed
 from swarm.protocols import ChatMessage, Completion, Model
 
 NUDGE = "Reply with one tool call (finish with done or give_up)."
@@ -28,6 +30,9 @@ DEFAULT_CONTEXT_TOKENS = 6000
 # Calls whose repetition with the same arguments cannot give a new answer.
 READ_ONLY = frozenset({"outline", "search", "go_to_definition", "references", "locate", "repo_map"})
 ELIDED = "(older result elided to save context; call the tool again if you need it)"
+# Model errors no other agent or retry gets past (no provider, no key, the
+# local server dead after its restart): they end the run, as a budget does.
+RUN_ENDING: tuple[type[ModelError], ...] = (ModelConfigError, LocalServerFailed)
 
 
 @dataclass(slots=True)
@@ -75,13 +80,14 @@ async def run_turns(
     max_steps: int,
     max_malformed: int = 3,
     on_completion: Callable[[Completion], None] | None = None,
+    tool_choice: str = "auto",
 ) -> LoopEnd:
     malformed = idle = 0
     seen: set[tuple[str, str]] = set()
     for step in range(1, max_steps + 1):
         try:
-            completion = await model.complete(conversation.compacted(), tools=toolbox.specs, tool_choice="auto")
-        except BudgetExceeded:
+            completion = await model.complete(conversation.compacted(), tools=toolbox.specs, tool_choice=tool_choice)
+        except (BudgetExceeded, *RUN_ENDING):
             raise
         except MalformedToolCall as exc:
             malformed += 1

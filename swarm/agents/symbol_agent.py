@@ -21,7 +21,7 @@ from typing import Any
 import trio
 
 from swarm.agents.context import is_large, probe_answer_prompt, symbol_task
-from swarm.agents.loop import Conversation, LoopEnd, run_turns
+from swarm.agents.loop import RUN_ENDING, Conversation, LoopEnd, run_turns
 from swarm.agents.tools import STR, Tool, Toolbox, ToolResult, reading_tools, resolve_symbol, spec
 from swarm.bus import Bus
 from swarm.messages import Message, MessageKind, Role
@@ -60,6 +60,9 @@ class SymbolAgent:
         self._rejections = 0
         self._ending: tuple[str, str] | None = None  # (kind, text) set by done/give_up
         self.toolbox = Toolbox([*reading_tools(state), *self._own_tools()])
+        # A guided agent (swarm.agents.guided_agent) narrows these for a small model.
+        self.max_steps = state.limits.agent_steps
+        self.tool_choice = "auto"
 
     @property
     def address(self) -> str:
@@ -153,13 +156,18 @@ class SymbolAgent:
                 self.model,
                 self.conversation,
                 self.toolbox,
-                max_steps=state.limits.agent_steps,
+                max_steps=self.max_steps,
                 max_malformed=state.limits.malformed_in_a_row,
                 on_completion=lambda _: state.spend_event(),
+                tool_choice=self.tool_choice,
             )
         except BudgetExceeded as exc:
             state.set_agent(self.address, "stopped: budget")
             state.end("budget", str(exc))
+            return
+        except RUN_ENDING as exc:
+            state.set_agent(self.address, "stopped: model failed")
+            state.end("error", str(exc))
             return
         kind, text = self._report(end)
         state.set_agent(self.address, kind)

@@ -14,7 +14,8 @@ Settings ([models.ROLE] in swarm.toml, or SWARM_MODEL=local:MODEL):
 - `base_url = "http://127.0.0.1:8080/v1"`: use a server you run; nothing is
   started or installed.
 Environment: SWARM_LOCAL_GGUF / SWARM_LLAMA_SERVER (own files),
-SWARM_LOCAL_CONTEXT (context window, default 4096), SWARM_NO_AUTO_INSTALL.
+SWARM_LOCAL_CONTEXT (context window, default 4096), SWARM_LOCAL_PORT (a fixed
+port for the server, default a free one), SWARM_NO_AUTO_INSTALL.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 
 PROVIDER = "local"
 CONTEXT_ENV = "SWARM_LOCAL_CONTEXT"
+PORT_ENV = "SWARM_LOCAL_PORT"
 # A local server that fails twice in a row has crashed or is wedged: hand it
 # to recover() quickly instead of backing off for the remote-API schedule.
 LOCAL_MAX_ATTEMPTS = 2
@@ -110,6 +112,16 @@ def context_size(env: Mapping[str, str]) -> int:
     if value < 512:
         raise ModelConfigError(f"${CONTEXT_ENV} must be a whole number of tokens >= 512 (e.g. 4096 or 8192), not {raw!r}")
     return value
+
+
+def server_port(env: Mapping[str, str]) -> int | None:
+    """The port asked for by $SWARM_LOCAL_PORT, None to pick a free one."""
+    raw = env.get(PORT_ENV, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise ModelConfigError(f"${PORT_ENV} must be a TCP port number (1-65535), not {raw!r}; unset it to pick a free port")
+    return int(raw)
 
 
 class LocalBackend:
@@ -206,7 +218,7 @@ class LocalBackend:
             weights = Path(self.settings.model).expanduser()
             if not weights.is_file():
                 raise ModelConfigError(f"local model file {weights} does not exist; set model to an existing .gguf")
-        return ServerConfig(binary=installed.server.path, model=weights, context=context_size(self.env))
+        return ServerConfig(binary=installed.server.path, model=weights, context=context_size(self.env), port=server_port(self.env))
 
 
 def build(settings: ModelSettings, key: Secret | None) -> LocalBackend:

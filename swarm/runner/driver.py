@@ -32,6 +32,8 @@ from editor_harness.errors import HarnessError
 from editor_harness.session import open_session
 from editor_harness.workspace import Workspace
 from swarm.agents.coordinator import Coordinator, run_coordinator
+from swarm.agents.guided_agent import GuidedSymbolAgent
+from swarm.agents.guided_coordinator import GuidedCoordinator
 from swarm.agents.harness_participant import HarnessParticipant
 from swarm.agents.proxy_participant import ProxyParticipant
 from swarm.agents.symbol_agent import SymbolAgent
@@ -45,6 +47,7 @@ from swarm.records import RunStatus
 from swarm.runlog import RunLog, new_run_id, runlog_path
 from swarm.runner.checkout import Checkout, CheckoutError, apply_to_user_tree, create_checkout, locate_repo, reset_checkout
 from swarm.runner.request import RunEvent, RunOutcome, RunRequest, Spend
+from swarm.runner.mode import run_mode
 from swarm.runner.resume import (
     recorded_checkout,
     recorded_reproduction,
@@ -207,9 +210,10 @@ async def _run(
             models = await _open_models(stack, request, runlog, run_id, tracker, model_factory)
             label = model_label(models)
             scripted = " (scripted replies: no model is called)" if any(m.name.startswith("scripted:") for m in models.values()) else ""
-            emit("started", f"run {run_id} on {checkout.user_root} — model {label}{scripted}, proxy {proxy.name}",
+            mode = run_mode(request.config)
+            emit("started", f"run {run_id} on {checkout.user_root} — model {label}{scripted}, proxy {proxy.name}, mode {mode}",
                  repo=str(checkout.user_root), worktree=str(checkout.root), base_commit=checkout.base_commit,
-                 model=label, proxy=proxy.name, resumed=bool(request.resume))
+                 model=label, proxy=proxy.name, resumed=bool(request.resume), mode=mode)
             replayed = None
             workspace = Workspace.open(checkout.root)
             reproduction = None
@@ -257,7 +261,9 @@ async def _run(
 async def _drive(state: RunState, note: str) -> None:
     """The participants on the bus until the run ends."""
     harness = HarnessParticipant(state)
-    coordinator = Coordinator(state, harness)
+    guided = run_mode(state.request.config) == "guided"
+    coordinator = (GuidedCoordinator if guided else Coordinator)(state, harness)
+    agent_class = GuidedSymbolAgent if guided else SymbolAgent
     agents: dict[str, SymbolAgent] = {}
 
     def spawn(address: str) -> SymbolAgent | None:
@@ -267,7 +273,7 @@ async def _drive(state: RunState, note: str) -> None:
             state.workspace.symbol(address)
         except HarnessError:
             return None
-        agent = agents[address] = SymbolAgent(state, address)
+        agent = agents[address] = agent_class(state, address)
         state.set_agent(address, "idle")
         return agent
 

@@ -1,0 +1,102 @@
+"""Guided mode end to end: the scripted model plays the small model's part
+(draft, choice, rewrite) through the real bus, harness, tracer and tests."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from swarm.agents.guided_coordinator import rerank
+from swarm.models.providers import model_for
+from swarm.proxy import make_proxy
+from swarm.run import RunRequest, run_swarm
+from tests.swarm.scenario_runs import Events, open_log, scripted_config
+
+pytestmark = [pytest.mark.anyio]
+
+FIX = "shop/discounts.py::BulkDiscount.applies_to"
+
+
+class Recording:
+    """A Model that keeps (role, agent, messages, tools, tool_choice) of every call."""
+
+    def __init__(self, inner: Any, role: str, calls: list[tuple[str, str | None, list[Any], list[Any], str]],
+                 agent: str | None = None) -> None:
+        self.inner, self.role, self.calls, self.agent = inner, role, calls, agent
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    def for_agent(self, agent: str) -> Recording:
+        return Recording(self.inner.for_agent(agent), self.role, self.calls, agent)
+
+    async def complete(self, messages: Sequence[Any], *, tools: Sequence[Any] = (), **options: Any) -> Any:
+        self.calls.append((self.role, self.agent, list(messages), list(tools), str(options.get("tool_choice", ""))))
+        return await self.inner.complete(messages, tools=tools, **options)
+
+
+async def guided_run(repo: Path, scenario: str) -> tuple[Any, Events, list[Any]]:
+    config = scripted_config(scenario, run={"mode": "guided"})
+    events, calls = Events(), []
+    outcome = await run_swarm(
+        RunRequest(repo=repo, issue=(repo / "ISSUE.md").read_text(), config=config),
+        proxy=make_proxy("auto", config=config),
+        on_event=events,
+        model_factory=lambda role: Recording(model_for(role, config), role, calls),  # type: ignore[arg-type,return-value]
+    )
+    return outcome, events, calls
+
+
+@pytest.mark.slow
+async def test_guided_run_fixes_the_python_example_with_two_coordinator_calls(python_repo: Path) -> None:
+    outcome, events, calls = await guided_run(python_repo, "python_guided.toml")
+    assert outcome.status == "accepted", outcome.reason
+    assert "+        return quantity >= self.min_quantity" in outcome.patch
+    assert "tests/test_swarm_repro.py" in outcome.patch
+    assert "mode guided" in events.of("started")[0].text
+    coordinator = [c for c in calls if c[0] == "coordinator"]
+    # One draft, one choice; each offers exactly one tool and forces a call.
+    assert [[t.name for t in c[3]] for c in coordinator] == [["write_reproduction"], ["assign"]]
+    assert {c[4] for c in coordinator} == {"required"}
+    draft = coordinator[0][2][-1].content
+    assert "tests/test_swarm_repro.py" in draft and "cart.add(\"PEN\", 10)" in draft
+    assert "shop/cart.py::Cart" in draft          # the definitions the issue's code names
+    choice = coordinator[1][3][0].parameters["properties"]["symbol_id"]["enum"]
+    assert FIX in choice and len(choice) <= 5
+    assert "AssertionError" in coordinator[1][2][-1].content or "assert" in coordinator[1][2][-1].content
+    agent = [c for c in calls if c[0] == "symbol_agent" and c[3]]
+    assert sorted(t.name for t in agent[0][3]) == ["done", "give_up", "propose_rewrite", "read_symbol", "run_tests"]
+    opening = agent[0][2][-1].content
+    assert "return quantity > self.min_quantity" in opening      # its own code
+    assert "Failing test tests/test_swarm_repro.py" in opening   # the failing test's output
+    assert "shop/discounts.py" in opening and "applies_to(" in opening
+    assert "Where it is used:" in opening and "amount_off" in opening   # the call site
+    assert subprocess.run(["python", "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=outcome.worktree,
+                          capture_output=True).returncode == 0
+
+
+@pytest.mark.slow
+async def test_guided_fallbacks_existing_failing_test_and_next_candidate(python_repo: Path) -> None:
+    outcome, events, calls = await guided_run(python_repo, "python_guided_fallbacks.toml")
+    assert outcome.status == "accepted", outcome.reason
+    assert "+        return quantity >= self.min_quantity" in outcome.patch
+    assert "test_swarm_repro" not in outcome.patch       # neither draft was a reproduction
+    notes = " ".join(e.text for e in events.of("note"))
+    assert "tests/test_discounts.py::test_bulk_discount_applies_at_threshold" in notes
+    agents = [c[1] for c in calls if c[0] == "symbol_agent" and c[3]]
+    assert agents[0] == "shop/cart.py::Cart.total" and FIX in agents
+    with open_log(python_repo) as log:
+        events_logged = [e for e in log.events(outcome.run_id) if e.kind == "swarm.reproduction"]
+    assert events_logged and events_logged[-1].data.get("existing") is True
+
+
+def test_rerank_puts_executed_candidates_first() -> None:
+    ranked = ["a.py::f", "a.py::g", "b.py::h"]
+    executed = ["tests/test_a.py::test_x", "b.py::h", "c.py::k", "a.py::g"]
+    assert rerank(ranked, executed) == ["a.py::g", "b.py::h", "c.py::k", "a.py::f"]
+    assert rerank(ranked, []) == ranked
