@@ -7,8 +7,9 @@ Prints one JSON line:
   a long issue with 200 failing tests), the exact size of the whole chat
   request (messages + the verdict tool, through the server's own template
   and tokenizer) against the window less the reply reserve, and against the
-  offline estimate the policy fits with, measured in the same run (ratio
-  exact / estimate: below 1 means the estimate errs on the safe side);
+  offline estimate the policy fits with (`count_tokens`), measured in the
+  same run (ratio exact / estimate: below 1 means the estimate errs on the
+  safe side);
 - decisions (unless --no-decide): the policy deciding real proposals with
   the real model: a correct fix, a fix that special-cases the test's input,
   and a rewrite that fails a rule — asked with the prefilter (no model call)
@@ -39,12 +40,12 @@ from editor_harness.pipeline import CheckReport, Stage, StageStatus
 from editor_harness.testrun import Outcome, TestResult, TestRun
 from swarm.config import parse_config
 from swarm.local_model.paths import status
-from swarm.local_model.prompt_budget import ServerTokenCounter, budgets_for, estimate_tokens
+from swarm.local_model.prompt_budget import ServerTokenCounter, budgets_for
 from swarm.local_model.server import ServerConfig, local_server
 from swarm.models import model_for
 from swarm.protocols import ApprovalRequest, CallRecord
 from swarm.proxy.auto import assess
-from swarm.proxy.llm import VERDICT_TOOL, LlmProxy, build_prompt
+from swarm.proxy.llm import VERDICT_TOOL, LlmProxy, build_prompt, count_tokens
 from swarm.proxy.settings import ProxySettings
 
 CONTEXT = 4096
@@ -129,7 +130,7 @@ async def prompt_sizes(counter: ServerTokenCounter, base: ApprovalRequest) -> di
     for name, request in oversized(base).items():
         messages = build_prompt(request, assess(request), context_tokens=CONTEXT)
         exact = await counter.count_request([{"role": m.role, "content": m.content} for m in messages], [tool])
-        estimate = sum(estimate_tokens(m.content) for m in messages) + estimate_tokens(json.dumps(tool))
+        estimate = sum(count_tokens(m.content) for m in messages) + count_tokens(json.dumps(tool))
         sizes[name] = {
             "exact_tokens": exact,
             "estimate_tokens": estimate,

@@ -19,7 +19,7 @@ from swarm.models.errors import ScriptExhausted
 from swarm.protocols import CallRecord, ChatMessage
 from swarm.proxy import make_proxy
 from swarm.proxy.auto import assess
-from swarm.proxy.llm import VERDICT_TOOL, LlmProxy, build_prompt, fit, prompt_template, share_out
+from swarm.proxy.llm import VERDICT_TOOL, LlmProxy, build_prompt, count_tokens, fit, prompt_template, share_out
 from swarm.proxy.settings import ProxySettings
 from swarm.redact import REDACTED
 from swarm.runlog import RunLog
@@ -158,7 +158,7 @@ def test_prompt_holds_the_evidence() -> None:
     req = request(passing_report(), reproduction_before=before, reproduction_after=run((FAILING, Outcome.PASSED)),
                   attempt=3)
     system, user = build_prompt(req, assess(req), context_tokens=4096)
-    assert system.role == "system" and "calling the tool `verdict` once" in system.content
+    assert system.role == "system" and "calling the tool `verdict` once" in system.content and "special-cases" in system.content
     text = user.content
     assert "BulkDiscount does not apply at exactly min_quantity" in text
     assert f"Proposal p1: a rewrite of {APPLIES_TO}, attempt 3." in text
@@ -181,15 +181,22 @@ def test_a_huge_proposal_is_cut_to_fit_the_window_with_visible_markers(context: 
     req = request(report, diff=diff, issue=issue, rationale="because " * 2000 + "\n" + "z" * 5000)
     system, user = build_prompt(req, assess(req), context_tokens=context)
     reserve = budgets_for(context)["proxy_user"].reply
-    used = estimate_tokens(system.content) + estimate_tokens(user.content) + estimate_tokens(
-        json.dumps(VERDICT_TOOL.parameters)
-    )
+    used = count_tokens(system.content) + count_tokens(user.content) + count_tokens(json.dumps(VERDICT_TOOL.parameters))
     assert used <= context - reserve
     issue_part, _, rest = user.content.partition("Agent's rationale:")
     diff_part = rest.partition("Diff:")[2].partition("Checks:")[0]
     assert "lines omitted)" in issue_part and "lines omitted)" in diff_part
     assert "chars cut]" in user.content
     assert "value_0 = compute(0)" in user.content and "value_2999 = compute(2999)" in user.content
+
+
+def test_digits_count_one_token_each() -> None:
+    # Qwen's tokenizer splits numbers into digits: bytes / 2.8 under-counts numeric text.
+    numeric = "value_2999 = compute(2999, scale=2.5)  # step 2999\n" * 10
+    assert count_tokens(numeric) > estimate_tokens(numeric) * 1.3
+    prose = "The comparison must be inclusive at the threshold.\n"
+    assert count_tokens(prose) == estimate_tokens(prose)
+    assert count_tokens("") == 0 and count_tokens("7") >= 1
 
 
 def test_share_out_gives_spare_room_to_the_hungry_parts() -> None:
