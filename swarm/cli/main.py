@@ -10,7 +10,9 @@ from collections.abc import Sequence
 
 # Each module registers its subcommands with `register(subparsers)` and keeps
 # heavy imports inside its handlers, so `swarm --help` stays fast.
-COMMAND_GROUPS: tuple[str, ...] = ("bench", "config", "harness", "model", "run", "runs", "symbols", "trace")
+COMMAND_GROUPS: tuple[str, ...] = (
+    "bench", "config", "graph", "harness", "mcp", "model", "replay", "run", "runs", "symbols", "trace",
+)
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
