@@ -139,6 +139,8 @@ def run_run(args: argparse.Namespace) -> int:
         raise EvaluationError("--workers must be at least 1")
     if args.candidates < 1:
         raise EvaluationError("--candidates must be at least 1")
+    if args.oracle and args.oracle_direct:
+        raise EvaluationError("choose one of --oracle and --oracle-direct")
     if (args.oracle or args.oracle_direct) and args.candidates > 1:
         raise EvaluationError("--oracle runs the gold patch once; drop --candidates")
     if not args.mirrors.is_dir():

@@ -21,7 +21,7 @@ from __future__ import annotations
 import difflib
 import re
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -317,9 +317,3 @@ def plan_patch(
                                max_inserts=max_inserts, fold=fold))
     return PatchPlan(tuple(plans), posts)
 
-
-def ops_by_file(ops: Sequence[SymbolOp]) -> dict[str, list[SymbolOp]]:
-    grouped: dict[str, list[SymbolOp]] = {}
-    for op in ops:
-        grouped.setdefault(op.path, []).append(op)
-    return grouped

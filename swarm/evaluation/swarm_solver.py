@@ -17,12 +17,12 @@ With neither, candidate k runs the configured models at temperature
 
 from __future__ import annotations
 
-import importlib
 import subprocess
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from swarm.config import ROLES, SwarmConfig, load_config
 from swarm.evaluation.candidates import Candidate
@@ -30,6 +30,9 @@ from swarm.evaluation.errors import EvaluationError
 from swarm.evaluation.instances import Instance
 from swarm.evaluation.selection import is_test_path
 from swarm.evaluation.diff_files import file_changes
+
+if TYPE_CHECKING:
+    from swarm.evaluation.run import InstanceRun, RunSettings
 
 # Roles whose model produces the patch; the reviewer keeps its own settings (it votes).
 PATCH_ROLES = tuple(role for role in ROLES if role != "reviewer")
@@ -83,14 +86,15 @@ def _read_from(root: Path):
     return read
 
 
-def _driver() -> Any:
-    """`swarm.run` (the swarm core), imported by name: it lands separately from this module."""
+def _driver() -> ModuleType:
+    """`swarm.run`, the swarm core (a build without it says so plainly)."""
     try:
-        return importlib.import_module("swarm.run")
+        from swarm import run as driver
     except ImportError:
         raise EvaluationError(
             "the swarm run driver (swarm.run.run_swarm) is not in this build; use --oracle, or update symbol-swarm"
         ) from None
+    return driver
 
 
 async def _one_run(
@@ -127,7 +131,7 @@ def _base_reader(checkout: Path, commit: str):
     return read
 
 
-async def solve_async(instance: Instance, checkout: Path, python: str | None, settings: Any) -> Any:
+async def solve_async(instance: Instance, checkout: Path, python: str | None, settings: RunSettings) -> InstanceRun:
     from swarm.evaluation.candidate_tests import CheckoutBench
     from swarm.evaluation.run import InstanceRun
     from swarm.evaluation.selection import ModelReviewer, select_candidate
@@ -175,7 +179,7 @@ def _total_cost(candidates: Sequence[Candidate]) -> float | None:
     return None if any(c is None for c in costs) else round(sum(c for c in costs if c is not None), 6)
 
 
-def solve_with_swarm(instance: Instance, checkout: Path, python: str | None, settings: Any) -> Any:
+def solve_with_swarm(instance: Instance, checkout: Path, python: str | None, settings: RunSettings) -> InstanceRun:
     import trio
 
     return trio.run(solve_async, instance, checkout, python, settings)

@@ -104,3 +104,12 @@ def test_split_tests_takes_the_reproduction_files_a_run_wrote() -> None:
     )
     kept, tests = split_tests(patch, {"tests/test_repro.py": "def test_r(): pass\n"}.get)
     assert kept == patch and tests == {"tests/test_repro.py": "def test_r(): pass\n"}
+
+
+@pytest.mark.slow
+def test_a_batch_runs_on_ray_too(tiny: TinyRepo, tmp_path: Path) -> None:
+    settings = _settings(tiny, tmp_path, mode="oracle-direct")
+    with open_executor("ray", workers=1) as executor:
+        summary = run_batch([tiny.instance("acme__tiny-1")], settings, executor=executor)
+    assert summary["statuses"] == {"accepted": 1}
+    assert list(read_predictions(settings.out)) == ["acme__tiny-1"]
