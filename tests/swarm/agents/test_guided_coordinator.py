@@ -100,3 +100,15 @@ def test_rerank_puts_executed_candidates_first() -> None:
     executed = ["tests/test_a.py::test_x", "b.py::h", "c.py::k", "a.py::g"]
     assert rerank(ranked, executed) == ["a.py::g", "b.py::h", "c.py::k", "a.py::f"]
     assert rerank(ranked, []) == ranked
+
+
+@pytest.mark.slow
+async def test_guided_run_fixes_the_rust_example(rust_repo: Path) -> None:
+    outcome, _events, calls = await guided_run(rust_repo, "rust_guided.toml")
+    assert outcome.status == "accepted", outcome.reason
+    assert "+        if balance < amount {" in outcome.patch
+    assert "tests/swarm_repro.rs" in outcome.patch
+    draft = [c for c in calls if c[0] == "coordinator"][0][2][-1].content
+    assert "tests/swarm_repro.rs" in draft and "use ledger" in draft   # an existing test's imports shown
+    choice = [c for c in calls if c[0] == "coordinator"][1][3][0].parameters["properties"]["symbol_id"]["enum"]
+    assert "src/ledger.rs::Ledger::transfer" in choice
