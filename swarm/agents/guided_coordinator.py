@@ -147,8 +147,16 @@ class GuidedCoordinator(Coordinator):
             path=path,
         )
 
+        drafts = 0
+
         async def write(args: Mapping[str, Any]) -> str | ToolResult:
-            text = await self._write_reproduction({"path": path, "source": str(args["source"])})
+            nonlocal drafts
+            drafts += 1
+            source = str(args["source"])
+            text = await self._write_reproduction({"path": path, "source": source})
+            # Every draft is kept in the run log, so a failed one can be inspected.
+            state.runlog.record_event(state.run_id, "guided.draft", {"path": path, "source": source, "result": text})
+            state.emit("note", f"reproduction draft {drafts}: {text.splitlines()[0] if text else ''}"[:200])
             return ToolResult(text, state.reproduction is not None)
 
         tool = Tool(spec("write_reproduction", f"Write the test file {path} and run it.", {"source": STR}, ["source"]), write)

@@ -92,7 +92,11 @@ async def test_guided_fallbacks_existing_failing_test_and_next_candidate(python_
     assert agents[0] == "shop/cart.py::Cart.total" and FIX in agents
     with open_log(python_repo) as log:
         events_logged = [e for e in log.events(outcome.run_id) if e.kind == "swarm.reproduction"]
+        drafts = [e.data for e in log.events(outcome.run_id) if e.kind == "guided.draft"]
     assert events_logged and events_logged[-1].data.get("existing") is True
+    # Both failed drafts are in the log with what the run said about them.
+    assert [d["result"].splitlines()[0] for d in drafts] == ["not a reproduction: it passes on the current code."] * 2
+    assert "def test_nothing" in drafts[0]["source"]
 
 
 def test_rerank_puts_executed_candidates_first() -> None:
