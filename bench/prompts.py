@@ -55,7 +55,8 @@ BUDGET_ROLE = {"coordinator": "coordinator", "coordinator_draft": "coordinator",
 
 @dataclass(slots=True)
 class Recorded:
-    requests: list[tuple[str, str | None, list[Any], list[Any]]] = field(default_factory=list)
+    # (role, agent, messages, tools, tool_choice) of every call
+    requests: list[tuple[str, str | None, list[Any], list[Any], str]] = field(default_factory=list)
 
 
 class RecordingModel:
@@ -72,7 +73,7 @@ class RecordingModel:
         return RecordingModel(self.inner.for_agent(agent), self.role, self.recorded, agent)
 
     async def complete(self, messages: Sequence[Any], *, tools: Sequence[Any] = (), **options: Any) -> Any:
-        self.recorded.requests.append((self.role, self.agent, list(messages), list(tools)))
+        self.recorded.requests.append((self.role, self.agent, list(messages), list(tools), str(options.get("tool_choice", ""))))
         return await self.inner.complete(messages, tools=tools, **options)
 
 
@@ -95,7 +96,7 @@ def _kind(role: str, tools: list[Any]) -> str:
 def _first_turns(recorded: Recorded) -> dict[str, list[tuple[list[Any], list[Any]]]]:
     """Per role, (messages, tools) of each request that opens a task (its last message is a user turn)."""
     out: dict[str, list[tuple[list[Any], list[Any]]]] = {}
-    for role, _agent, messages, tools in recorded.requests:
+    for role, _agent, messages, tools, _choice in recorded.requests:
         if not messages or messages[-1].role != "user":
             continue
         out.setdefault(_kind(role, tools), []).append((messages, tools))

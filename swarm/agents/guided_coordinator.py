@@ -56,6 +56,16 @@ TRACE_TIMEOUT_S = 120.0
 EXISTING_TESTS_PER_SYMBOL = 10
 
 
+NOT_CODE = ("error: test_code must be the complete code of the test file (imports, then a test function "
+            "with an assert), not a file name or a sentence")
+
+
+def looks_like_code(text: str) -> bool:
+    """More than a file name or one sentence: several lines, one of them a test."""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return len(lines) >= 3 and any(word in text for word in ("def test", "fn ", "#[test]", "assert"))
+
+
 def is_test_path(path: str) -> bool:
     name = path.rsplit("/", 1)[-1]
     return path.startswith("tests/") or "/tests/" in path or name.startswith("test_") or name.endswith("_test.py")
@@ -144,7 +154,6 @@ class GuidedCoordinator(Coordinator):
             definitions=definitions_text(state.workspace.index, names) or "(none found)",
             example_path=example_path or "none",
             example=example or "",
-            path=path,
         )
 
         drafts = 0
@@ -152,14 +161,18 @@ class GuidedCoordinator(Coordinator):
         async def write(args: Mapping[str, Any]) -> str | ToolResult:
             nonlocal drafts
             drafts += 1
-            source = str(args["source"])
-            text = await self._write_reproduction({"path": path, "source": source})
+            source = str(args["test_code"])
+            if not looks_like_code(source):
+                text = NOT_CODE
+            else:
+                text = await self._write_reproduction({"path": path, "source": source})
             # Every draft is kept in the run log, so a failed one can be inspected.
             state.runlog.record_event(state.run_id, "guided.draft", {"path": path, "source": source, "result": text})
             state.emit("note", f"reproduction draft {drafts}: {text.splitlines()[0] if text else ''}"[:200])
             return ToolResult(text, state.reproduction is not None)
 
-        tool = Tool(spec("write_reproduction", f"Write the test file {path} and run it.", {"source": STR}, ["source"]), write)
+        code = {"type": "string", "description": f"the complete {language} code of the test file: imports, then the test"}
+        tool = Tool(spec("write_reproduction", "Write a new test file and run it.", {"test_code": code}, ["test_code"]), write)
         conversation = Conversation([*self.conversation.messages, ChatMessage("user", prompt)])
         await self._ask(conversation, Toolbox([tool]), REPRO_STEPS)
 

@@ -34,14 +34,6 @@ QUESTION = (
 HELLO = (ChatMessage("user", "Say OK."),)
 
 
-@pytest.fixture
-def installed_model() -> LocalModelStatus:
-    current = status()
-    if not current.ready:
-        pytest.skip("local model not installed: run ./scripts/setup test (it installs the model and builds llama-server)")
-    return current
-
-
 def local_settings(**changes: object) -> ModelSettings:
     fields: dict[str, object] = {"provider": "local", "model": "qwen2.5-coder-1.5b-instruct", "temperature": 0.0, "max_tokens": 128}
     fields.update(changes)
