@@ -135,14 +135,16 @@ def summarize(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 async def swarm_runs(examples: Sequence[str], temperatures: Sequence[float], modes: Sequence[str], repeats: int,
                      wall_s: float, progress: Any = None) -> dict[str, Any]:
-    """Every combination, one run at a time (runs share the CPU with nothing of ours)."""
+    """Every combination, one run at a time (runs share the CPU with nothing
+    of ours). Repeats are the outer loop, so a bench stopped early still has
+    every combination at least once."""
     runs: list[dict[str, Any]] = []
     parent = Path(tempfile.mkdtemp(prefix="bench-local-swarm-"))
     try:
-        for mode in modes:
-            for example in examples:
-                for temperature in temperatures:
-                    for n in range(repeats):
+        for n in range(repeats):
+            for mode in modes:
+                for example in examples:
+                    for temperature in temperatures:
                         work = parent / f"{mode}-{example}-{temperature:g}-{n}"
                         work.mkdir()
                         run = await one_run(example, temperature, mode, wall_s, work)
