@@ -18,7 +18,8 @@ One pass:
    else) and words the instruction;
 4. assign, wait for the report, ask the proxy user for the final acceptance
    once an edit is approved; a symbol that brings no accepted patch hands
-   over to the next candidate, up to MAX_ASSIGNMENTS.
+   over: the model chooses again among the untried candidates, told what
+   the last agent reported, up to MAX_ASSIGNMENTS.
 
 It reuses the full coordinator's tool handlers (reproduction checks,
 assignment rules, waiting, the final acceptance) by calling them directly.
@@ -46,8 +47,8 @@ from symbols.locate import locate
 
 LOCATE_K = 12
 CHOICES = 5             # candidates the model chooses from
-SHOWN_CODE = 3          # of which this many with their code
-CODE_TOKENS = 160
+SHOWN_CODE = 5          # of which this many with their code
+CODE_TOKENS = 150
 ISSUE_TOKENS = 500
 REPRO_STEPS = 2         # drafts of the reproduction
 CHOOSE_STEPS = 2
@@ -120,23 +121,27 @@ class GuidedCoordinator(Coordinator):
             if state.reproduction is None:
                 return "gave_up", "no failing reproduction: the drafted tests did not fail on the current code, and no existing test of the candidates fails"
         ranked = await self._rerank(ranked)
-        order = [s for s in ranked if s not in self.tried]
-        if not order:
-            return "gave_up", "every candidate symbol was tried: " + ", ".join(self.tried)
-        state.set_agent(self.address, "choosing")
-        chosen, instruction = await self._choose(order[:CHOICES])
-        order = [chosen, *[s for s in order if s != chosen]]
         outcome = ("gave_up", "no assignment brought an accepted patch")
-        for symbol_id in order[:MAX_ASSIGNMENTS]:
+        tried_now: list[str] = []
+        for _ in range(MAX_ASSIGNMENTS):
+            order = [s for s in ranked if s not in self.tried]
+            if not order:
+                break
+            # A new choice after each failed assignment: the model sees what
+            # the last agent reported and the code of the remaining options.
+            state.set_agent(self.address, "choosing")
+            symbol_id, instruction = await self._choose(order[:CHOICES], lesson)
             self.tried.append(symbol_id)
+            tried_now.append(symbol_id)
             ending = await self._work_through(symbol_id, instruction, lesson)
             if ending is not None and ending[0] == "accepted":
                 return ending
             if ending is not None:
                 outcome = ending
                 lesson = ending[1]
-            instruction = ""
         state.set_agent(self.address, "idle")
+        if not tried_now:
+            return "gave_up", "every candidate symbol was tried: " + ", ".join(self.tried)
         return outcome
 
     # -- the steps -------------------------------------------------------------
@@ -219,7 +224,7 @@ class GuidedCoordinator(Coordinator):
                 self.state.emit("note", f"tracing the reproduction failed ({exc}); keeping the keyword ranking")
         return rerank(ranked, executed) if executed else ranked
 
-    async def _choose(self, options: Sequence[str]) -> tuple[str, str]:
+    async def _choose(self, options: Sequence[str], lesson: str = "") -> tuple[str, str]:
         """The model's pick among `options` and its instruction (the first option
         and an instruction from the issue when the model gives none)."""
         state = self.state
@@ -233,7 +238,9 @@ class GuidedCoordinator(Coordinator):
                 lines.append(f"```{language_tag(symbol)}\n{fit_lines(workspace.read_symbol(symbol_id).text, CODE_TOKENS)}\n```")
         repro = state.reproduction
         failure = f"The reproduction test fails:\n{fit_lines(describe_run(repro.before), 300)}\n" if repro else ""
-        prompt = render("guided_choose", issue=fit_lines(state.issue.strip(), ISSUE_TOKENS), failure=failure, candidates="\n".join(lines))
+        tried = f"Already tried without a fix: {', '.join(self.tried)} ({lesson.strip()[:300]})\n" if self.tried else ""
+        prompt = render("guided_choose", issue=fit_lines(state.issue.strip(), ISSUE_TOKENS), failure=failure + tried,
+                        candidates="\n".join(lines))
 
         async def assign(args: Mapping[str, Any]) -> str | ToolResult:
             symbol_id = str(args["symbol_id"]).strip()
