@@ -11,9 +11,13 @@ every reply forced to be a tool call; a few turns per task.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from swarm.agents.context import language_tag
+from swarm.agents.issue_context import unfence
 from swarm.agents.symbol_agent import SymbolAgent
-from swarm.agents.tools import STR, Tool, Toolbox, describe_run, reading_tools, spec
+from swarm.agents.tools import STR, Tool, Toolbox, ToolResult, describe_run, reading_tools, spec
 from swarm.local_model.prompt_budget import fit_lines
 from swarm.messages import Message, MessageKind
 from swarm.prompts import render
@@ -41,6 +45,9 @@ class GuidedSymbolAgent(SymbolAgent):
         self.toolbox = Toolbox([tools[name] for name in GUIDED_TOOLS])
         self.max_steps = min(state.limits.agent_steps, GUIDED_AGENT_STEPS)
         self.tool_choice = "required"
+
+    async def _propose(self, args: Mapping[str, Any]) -> str | ToolResult:
+        return await super()._propose({**args, "new_source": unfence(str(args.get("new_source", "")))})
 
     def _opening(self, message: Message) -> str:
         if message.kind is MessageKind.FOLLOW_UP:

@@ -36,7 +36,7 @@ from editor_harness.errors import HarnessError
 from editor_harness.testrun import Outcome
 from swarm.agents.context import is_large, language_tag
 from swarm.agents.coordinator import Coordinator
-from swarm.agents.issue_context import definitions_text, example_test, issue_names, reproduction_path
+from swarm.agents.issue_context import definitions_text, example_test, issue_names, reproduction_path, unfence
 from swarm.agents.loop import Conversation, run_turns
 from swarm.agents.tools import STR, USER_ERRORS, Tool, Toolbox, ToolResult, describe_run, spec
 from swarm.local_model.prompt_budget import fit_lines
@@ -166,7 +166,7 @@ class GuidedCoordinator(Coordinator):
         async def write(args: Mapping[str, Any]) -> str | ToolResult:
             nonlocal drafts
             drafts += 1
-            source = str(args["test_code"])
+            source = unfence(str(args["test_code"]))
             if not looks_like_code(source):
                 text = NOT_CODE
             else:

@@ -8,6 +8,7 @@ from swarm.agents.issue_context import (
     example_test,
     issue_names,
     reproduction_path,
+    unfence,
 )
 from symbols.index import RepoIndex
 
@@ -66,3 +67,11 @@ def test_reproduction_path_is_new_and_collected(tmp_path: Path) -> None:
     (tmp_path / "tests" / "test_swarm_repro.py").write_text("")
     assert reproduction_path(tmp_path, "python") == "tests/test_swarm_repro2.py"
     assert reproduction_path(tmp_path, "rust") == "tests/swarm_repro.rs"
+
+
+def test_unfence_strips_only_a_wrapping_fence() -> None:
+    assert unfence("```python\ndef f():\n    return 1\n```") == "def f():\n    return 1"
+    assert unfence("  ```\nx = 1\n```\n") == "x = 1"
+    assert unfence("def f():\n    return 1\n") == "def f():\n    return 1\n"
+    inner = 'def f():\n    """Example:\n    ```\n    f()\n    ```\n    """\n'
+    assert unfence(inner) == inner
