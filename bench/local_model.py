@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -50,7 +51,7 @@ from swarm.local_model.prompt_budget import (
 )
 from swarm.local_model.server import LocalServer, ServerConfig, local_server
 from swarm.models import ChatModel
-from swarm.models.local import LocalBackend
+from swarm.models.local import LocalBackend, server_threads
 from swarm.protocols import ChatMessage, ToolSpec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -218,12 +219,14 @@ async def roundtrip(server: LocalServer, client: httpx.AsyncClient) -> dict[str,
 async def run(starts: int, rounds: int) -> dict[str, Any]:
     current = status()
     log = Path(tempfile.mkdtemp(prefix="bench-local-")) / "server.log"
-    config = ServerConfig(binary=current.server.path, model=current.weights.path, log_path=log)
+    threads = server_threads(os.environ)   # what a run would use on this machine now
+    config = ServerConfig(binary=current.server.path, model=current.weights.path, log_path=log, threads=threads)
     start_times = await measure_starts(config, starts)
     baseline = spawn_baseline(current.server.path, starts)
     result: dict[str, Any] = {
         "bench": "local_model",
         "model": current.model_name,
+        "threads": threads,
         "start": {
             "median_s": round(statistics.median(start_times), 3),
             "all_s": [round(t, 3) for t in start_times],

@@ -16,6 +16,7 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -63,6 +64,12 @@ def grade(example: str, patch: str, parent: Path) -> dict[str, Any]:
     return {"resolved": run.returncode == 0, "why": tail[0][:200]}
 
 
+def show_progress(event: Any) -> None:
+    """The run's progress on stderr, one line per event (spend lines left out)."""
+    if event.kind != "spend":
+        print(f"[{event.kind}] {event.text}"[:300], file=sys.stderr, flush=True)
+
+
 def run_config(temperature: float, mode: str, wall_s: float) -> Any:
     from swarm.config import parse_config
 
@@ -80,7 +87,7 @@ async def one_run(example: str, temperature: float, mode: str, wall_s: float, pa
     config = run_config(temperature, mode, wall_s)
     started = time.perf_counter()
     outcome = await run_swarm(RunRequest(repo=repo, issue=(repo / "ISSUE.md").read_text(), config=config),
-                              proxy=make_proxy("auto", config=config))
+                              proxy=make_proxy("auto", config=config), on_event=show_progress)
     wall = time.perf_counter() - started
     graded = grade(example, outcome.patch, parent / "grade")
     proposals = [v for v in outcome.verdicts if not v.get("final")]
@@ -128,14 +135,16 @@ def summarize(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 async def swarm_runs(examples: Sequence[str], temperatures: Sequence[float], modes: Sequence[str], repeats: int,
                      wall_s: float, progress: Any = None) -> dict[str, Any]:
-    """Every combination, one run at a time (runs share the CPU with nothing of ours)."""
+    """Every combination, one run at a time (runs share the CPU with nothing
+    of ours). Repeats are the outer loop, so a bench stopped early still has
+    every combination at least once."""
     runs: list[dict[str, Any]] = []
     parent = Path(tempfile.mkdtemp(prefix="bench-local-swarm-"))
     try:
-        for mode in modes:
-            for example in examples:
-                for temperature in temperatures:
-                    for n in range(repeats):
+        for n in range(repeats):
+            for mode in modes:
+                for example in examples:
+                    for temperature in temperatures:
                         work = parent / f"{mode}-{example}-{temperature:g}-{n}"
                         work.mkdir()
                         run = await one_run(example, temperature, mode, wall_s, work)

@@ -11,9 +11,13 @@ every reply forced to be a tool call; a few turns per task.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from swarm.agents.context import language_tag
+from swarm.agents.issue_context import unfence
 from swarm.agents.symbol_agent import SymbolAgent
-from swarm.agents.tools import Toolbox, describe_run, reading_tools
+from swarm.agents.tools import STR, Tool, Toolbox, ToolResult, describe_run, reading_tools, spec
 from swarm.local_model.prompt_budget import fit_lines
 from swarm.messages import Message, MessageKind
 from swarm.prompts import render
@@ -32,9 +36,18 @@ class GuidedSymbolAgent(SymbolAgent):
         super().__init__(state, address)
         self.conversation.messages[:] = [ChatMessage("system", render("guided_symbol_agent", symbol_id=address))]
         tools = {t.spec.name: t for t in [*reading_tools(state), *self._own_tools()]}
+        # Only the arguments a small model needs: its own symbol, whole.
+        tools["propose_rewrite"] = Tool(
+            spec("propose_rewrite", "Propose the complete corrected code of your symbol.",
+                 {"new_source": STR, "rationale": STR}, ["new_source", "rationale"]),
+            self._propose,
+        )
         self.toolbox = Toolbox([tools[name] for name in GUIDED_TOOLS])
         self.max_steps = min(state.limits.agent_steps, GUIDED_AGENT_STEPS)
         self.tool_choice = "required"
+
+    async def _propose(self, args: Mapping[str, Any]) -> str | ToolResult:
+        return await super()._propose({**args, "new_source": unfence(str(args.get("new_source", "")))})
 
     def _opening(self, message: Message) -> str:
         if message.kind is MessageKind.FOLLOW_UP:

@@ -18,7 +18,8 @@ One pass:
    else) and words the instruction;
 4. assign, wait for the report, ask the proxy user for the final acceptance
    once an edit is approved; a symbol that brings no accepted patch hands
-   over to the next candidate, up to MAX_ASSIGNMENTS.
+   over: the model chooses again among the untried candidates, told what
+   the last agent reported, up to MAX_ASSIGNMENTS.
 
 It reuses the full coordinator's tool handlers (reproduction checks,
 assignment rules, waiting, the final acceptance) by calling them directly.
@@ -35,7 +36,7 @@ from editor_harness.errors import HarnessError
 from editor_harness.testrun import Outcome
 from swarm.agents.context import is_large, language_tag
 from swarm.agents.coordinator import Coordinator
-from swarm.agents.issue_context import definitions_text, example_test, issue_names, reproduction_path
+from swarm.agents.issue_context import definitions_text, example_test, issue_names, reproduction_path, unfence
 from swarm.agents.loop import Conversation, run_turns
 from swarm.agents.tools import STR, USER_ERRORS, Tool, Toolbox, ToolResult, describe_run, spec
 from swarm.local_model.prompt_budget import fit_lines
@@ -46,14 +47,24 @@ from symbols.locate import locate
 
 LOCATE_K = 12
 CHOICES = 5             # candidates the model chooses from
-SHOWN_CODE = 3          # of which this many with their code
-CODE_TOKENS = 160
+SHOWN_CODE = 5          # of which this many with their code
+CODE_TOKENS = 150
 ISSUE_TOKENS = 500
 REPRO_STEPS = 2         # drafts of the reproduction
 CHOOSE_STEPS = 2
 MAX_ASSIGNMENTS = 3
 TRACE_TIMEOUT_S = 120.0
 EXISTING_TESTS_PER_SYMBOL = 10
+
+
+NOT_CODE = ("error: test_code must be the complete code of the test file (imports, then a test function "
+            "with an assert), not a file name or a sentence")
+
+
+def looks_like_code(text: str) -> bool:
+    """More than a file name or one sentence: several lines, one of them a test."""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return len(lines) >= 3 and any(word in text for word in ("def test", "fn ", "#[test]", "assert"))
 
 
 def is_test_path(path: str) -> bool:
@@ -110,23 +121,27 @@ class GuidedCoordinator(Coordinator):
             if state.reproduction is None:
                 return "gave_up", "no failing reproduction: the drafted tests did not fail on the current code, and no existing test of the candidates fails"
         ranked = await self._rerank(ranked)
-        order = [s for s in ranked if s not in self.tried]
-        if not order:
-            return "gave_up", "every candidate symbol was tried: " + ", ".join(self.tried)
-        state.set_agent(self.address, "choosing")
-        chosen, instruction = await self._choose(order[:CHOICES])
-        order = [chosen, *[s for s in order if s != chosen]]
         outcome = ("gave_up", "no assignment brought an accepted patch")
-        for symbol_id in order[:MAX_ASSIGNMENTS]:
+        tried_now: list[str] = []
+        for _ in range(MAX_ASSIGNMENTS):
+            order = [s for s in ranked if s not in self.tried]
+            if not order:
+                break
+            # A new choice after each failed assignment: the model sees what
+            # the last agent reported and the code of the remaining options.
+            state.set_agent(self.address, "choosing")
+            symbol_id, instruction = await self._choose(order[:CHOICES], lesson)
             self.tried.append(symbol_id)
+            tried_now.append(symbol_id)
             ending = await self._work_through(symbol_id, instruction, lesson)
             if ending is not None and ending[0] == "accepted":
                 return ending
             if ending is not None:
                 outcome = ending
                 lesson = ending[1]
-            instruction = ""
         state.set_agent(self.address, "idle")
+        if not tried_now:
+            return "gave_up", "every candidate symbol was tried: " + ", ".join(self.tried)
         return outcome
 
     # -- the steps -------------------------------------------------------------
@@ -144,14 +159,25 @@ class GuidedCoordinator(Coordinator):
             definitions=definitions_text(state.workspace.index, names) or "(none found)",
             example_path=example_path or "none",
             example=example or "",
-            path=path,
         )
 
+        drafts = 0
+
         async def write(args: Mapping[str, Any]) -> str | ToolResult:
-            text = await self._write_reproduction({"path": path, "source": str(args["source"])})
+            nonlocal drafts
+            drafts += 1
+            source = unfence(str(args["test_code"]))
+            if not looks_like_code(source):
+                text = NOT_CODE
+            else:
+                text = await self._write_reproduction({"path": path, "source": source})
+            # Every draft is kept in the run log, so a failed one can be inspected.
+            state.runlog.record_event(state.run_id, "guided.draft", {"path": path, "source": source, "result": text})
+            state.emit("note", f"reproduction draft {drafts}: {text.splitlines()[0] if text else ''}"[:200])
             return ToolResult(text, state.reproduction is not None)
 
-        tool = Tool(spec("write_reproduction", f"Write the test file {path} and run it.", {"source": STR}, ["source"]), write)
+        code = {"type": "string", "description": f"the complete {language} code of the test file: imports, then the test"}
+        tool = Tool(spec("write_reproduction", "Write a new test file and run it.", {"test_code": code}, ["test_code"]), write)
         conversation = Conversation([*self.conversation.messages, ChatMessage("user", prompt)])
         await self._ask(conversation, Toolbox([tool]), REPRO_STEPS)
 
@@ -198,7 +224,7 @@ class GuidedCoordinator(Coordinator):
                 self.state.emit("note", f"tracing the reproduction failed ({exc}); keeping the keyword ranking")
         return rerank(ranked, executed) if executed else ranked
 
-    async def _choose(self, options: Sequence[str]) -> tuple[str, str]:
+    async def _choose(self, options: Sequence[str], lesson: str = "") -> tuple[str, str]:
         """The model's pick among `options` and its instruction (the first option
         and an instruction from the issue when the model gives none)."""
         state = self.state
@@ -212,7 +238,9 @@ class GuidedCoordinator(Coordinator):
                 lines.append(f"```{language_tag(symbol)}\n{fit_lines(workspace.read_symbol(symbol_id).text, CODE_TOKENS)}\n```")
         repro = state.reproduction
         failure = f"The reproduction test fails:\n{fit_lines(describe_run(repro.before), 300)}\n" if repro else ""
-        prompt = render("guided_choose", issue=fit_lines(state.issue.strip(), ISSUE_TOKENS), failure=failure, candidates="\n".join(lines))
+        tried = f"Already tried without a fix: {', '.join(self.tried)} ({lesson.strip()[:300]})\n" if self.tried else ""
+        prompt = render("guided_choose", issue=fit_lines(state.issue.strip(), ISSUE_TOKENS), failure=failure + tried,
+                        candidates="\n".join(lines))
 
         async def assign(args: Mapping[str, Any]) -> str | ToolResult:
             symbol_id = str(args["symbol_id"]).strip()

@@ -44,6 +44,16 @@ def code_blocks(issue: str) -> tuple[CodeBlock, ...]:
     return tuple(CodeBlock(m.group(1).lower(), m.group(2).strip("\n")) for m in _FENCE.finditer(issue))
 
 
+_WRAPPED = re.compile(r"^\s*```[A-Za-z0-9_+-]*[^\n]*\n(.*?)\n?```\s*$", re.DOTALL)
+
+
+def unfence(code: str) -> str:
+    """`code` without the markdown fence a small model often wraps it in
+    (```python ... ```); anything else unchanged."""
+    match = _WRAPPED.match(code)
+    return match.group(1) if match else code
+
+
 def issue_names(issue: str) -> tuple[str, ...]:
     """Identifiers of the issue's code blocks and `inline code`, first seen first."""
     texts = [b.text for b in code_blocks(issue)] + _INLINE.findall(issue)

@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from swarm.agents.guided_coordinator import rerank
+from bench.prompts import Recorded, RecordingModel
+from swarm.agents.guided_coordinator import NOT_CODE, looks_like_code, rerank
 from swarm.models.providers import model_for
 from swarm.proxy import make_proxy
 from swarm.run import RunRequest, run_swarm
@@ -21,35 +21,16 @@ pytestmark = [pytest.mark.anyio]
 FIX = "shop/discounts.py::BulkDiscount.applies_to"
 
 
-class Recording:
-    """A Model that keeps (role, agent, messages, tools, tool_choice) of every call."""
-
-    def __init__(self, inner: Any, role: str, calls: list[tuple[str, str | None, list[Any], list[Any], str]],
-                 agent: str | None = None) -> None:
-        self.inner, self.role, self.calls, self.agent = inner, role, calls, agent
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    def for_agent(self, agent: str) -> Recording:
-        return Recording(self.inner.for_agent(agent), self.role, self.calls, agent)
-
-    async def complete(self, messages: Sequence[Any], *, tools: Sequence[Any] = (), **options: Any) -> Any:
-        self.calls.append((self.role, self.agent, list(messages), list(tools), str(options.get("tool_choice", ""))))
-        return await self.inner.complete(messages, tools=tools, **options)
-
-
 async def guided_run(repo: Path, scenario: str) -> tuple[Any, Events, list[Any]]:
     config = scripted_config(scenario, run={"mode": "guided"})
-    events, calls = Events(), []
+    events, recorded = Events(), Recorded()
     outcome = await run_swarm(
         RunRequest(repo=repo, issue=(repo / "ISSUE.md").read_text(), config=config),
         proxy=make_proxy("auto", config=config),
         on_event=events,
-        model_factory=lambda role: Recording(model_for(role, config), role, calls),  # type: ignore[arg-type,return-value]
+        model_factory=lambda role: RecordingModel(model_for(role, config), role, recorded),  # type: ignore[arg-type,return-value]
     )
-    return outcome, events, calls
+    return outcome, events, recorded.requests
 
 
 @pytest.mark.slow
@@ -64,7 +45,7 @@ async def test_guided_run_fixes_the_python_example_with_two_coordinator_calls(py
     assert [[t.name for t in c[3]] for c in coordinator] == [["write_reproduction"], ["assign"]]
     assert {c[4] for c in coordinator} == {"required"}
     draft = coordinator[0][2][-1].content
-    assert "tests/test_swarm_repro.py" in draft and "cart.add(\"PEN\", 10)" in draft
+    assert "cart.add(\"PEN\", 10)" in draft and "test_code" in draft
     assert "shop/cart.py::Cart" in draft          # the definitions the issue's code names
     choice = coordinator[1][3][0].parameters["properties"]["symbol_id"]["enum"]
     assert FIX in choice and len(choice) <= 5
@@ -92,7 +73,11 @@ async def test_guided_fallbacks_existing_failing_test_and_next_candidate(python_
     assert agents[0] == "shop/cart.py::Cart.total" and FIX in agents
     with open_log(python_repo) as log:
         events_logged = [e for e in log.events(outcome.run_id) if e.kind == "swarm.reproduction"]
+        drafts = [e.data for e in log.events(outcome.run_id) if e.kind == "guided.draft"]
     assert events_logged and events_logged[-1].data.get("existing") is True
+    # Both failed drafts are in the log with what the run said about them.
+    assert [d["result"].splitlines()[0] for d in drafts] == [NOT_CODE, "not a reproduction: it passes on the current code."]
+    assert drafts[0]["source"] == "tests/test_swarm_repro.py" and "def test_still_nothing" in drafts[1]["source"]
 
 
 def test_rerank_puts_executed_candidates_first() -> None:
@@ -100,3 +85,22 @@ def test_rerank_puts_executed_candidates_first() -> None:
     executed = ["tests/test_a.py::test_x", "b.py::h", "c.py::k", "a.py::g"]
     assert rerank(ranked, executed) == ["a.py::g", "b.py::h", "c.py::k", "a.py::f"]
     assert rerank(ranked, []) == ranked
+
+
+@pytest.mark.slow
+async def test_guided_run_fixes_the_rust_example(rust_repo: Path) -> None:
+    outcome, _events, calls = await guided_run(rust_repo, "rust_guided.toml")
+    assert outcome.status == "accepted", outcome.reason
+    assert "+        if balance < amount {" in outcome.patch
+    assert "tests/swarm_repro.rs" in outcome.patch
+    draft = [c for c in calls if c[0] == "coordinator"][0][2][-1].content
+    assert "tests/transfers.rs" in draft and "use ledger" in draft   # an existing test's imports shown
+    choice = [c for c in calls if c[0] == "coordinator"][1][3][0].parameters["properties"]["symbol_id"]["enum"]
+    assert "src/ledger.rs::Ledger::transfer" in choice
+
+
+def test_a_draft_must_look_like_code() -> None:
+    assert not looks_like_code("tests/test_swarm_repro.py")
+    assert not looks_like_code("I will write a test that checks the discount.")
+    assert looks_like_code("from shop import Cart\n\ndef test_x():\n    assert Cart")
+    assert looks_like_code("use ledger::Ledger;\n#[test]\nfn t() { assert!(true); }\n")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import trio
 
+from swarm.local_model.paths import LocalModelStatus, status
 from swarm.models.retry import RetryPolicy
 from swarm.models.secret import Secret
 from swarm.models.sse import SseEvent
@@ -84,3 +85,12 @@ class Events:
         if not self._events:
             raise StopAsyncIteration
         return self._events.pop(0)
+
+
+@pytest.fixture
+def installed_model() -> LocalModelStatus:
+    """The local model `scripts/setup test` installs (skipped, saying so, when it is not)."""
+    current = status()
+    if not current.ready:
+        pytest.skip("local model not installed: run ./scripts/setup test (it installs the model and builds llama-server)")
+    return current

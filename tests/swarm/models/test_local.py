@@ -34,14 +34,6 @@ QUESTION = (
 HELLO = (ChatMessage("user", "Say OK."),)
 
 
-@pytest.fixture
-def installed_model() -> LocalModelStatus:
-    current = status()
-    if not current.ready:
-        pytest.skip("local model not installed: run ./scripts/setup test (it installs the model and builds llama-server)")
-    return current
-
-
 def local_settings(**changes: object) -> ModelSettings:
     fields: dict[str, object] = {"provider": "local", "model": "qwen2.5-coder-1.5b-instruct", "temperature": 0.0, "max_tokens": 128}
     fields.update(changes)
@@ -145,3 +137,24 @@ def test_context_size_from_the_environment() -> None:
     for bad in ("lots", "100"):
         with pytest.raises(ModelConfigError, match=CONTEXT_ENV):
             context_size({CONTEXT_ENV: bad})
+
+
+def test_server_threads_follow_the_idle_cores_unless_set() -> None:
+    from swarm.models.local import THREADS_ENV, server_threads
+
+    assert server_threads({}, cores=2, load=0.1) == 2
+    assert server_threads({}, cores=2, load=1.2) == 1       # one core busy: one thread
+    assert server_threads({}, cores=2, load=8.0) == 1       # oversubscribed: never 0
+    assert server_threads({}, cores=8, load=3.0) == 5
+    assert server_threads({THREADS_ENV: "3"}, cores=2, load=8.0) == 3
+    with pytest.raises(ModelConfigError, match=f"{THREADS_ENV} must be a whole number of threads >= 1, not '0'"):
+        server_threads({THREADS_ENV: "0"})
+
+
+def test_server_port_from_the_environment() -> None:
+    from swarm.models.local import PORT_ENV, server_port
+
+    assert server_port({}) is None
+    assert server_port({PORT_ENV: "8080"}) == 8080
+    with pytest.raises(ModelConfigError, match="must be a TCP port number"):
+        server_port({PORT_ENV: "99999"})

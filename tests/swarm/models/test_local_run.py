@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from swarm.config import parse_config
-from swarm.local_model.paths import LLAMA_SERVER, LocalModelStatus, status
+from swarm.local_model.paths import LLAMA_SERVER, LocalModelStatus
 from swarm.models.local import LocalBackend
 from swarm.models.providers import model_for
 from swarm.protocols import ChatMessage
@@ -28,7 +28,7 @@ from swarm.proxy import make_proxy
 from swarm.records import RunStatus
 from swarm.run import RunRequest, run_swarm
 from tests.swarm.local_model.processes import alive
-from tests.swarm.scenario_runs import SCENARIOS, open_log, scripted_config
+from tests.swarm.scenario_runs import open_log, scripted_config
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -36,14 +36,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 CLEARED = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "SWARM_MODEL", "SWARM_PROVIDER", "SWARM_BASE_URL", "SWARM_CONFIG",
            "SWARM_LOCAL_GGUF", "SWARM_LLAMA_SERVER", "SWARM_NO_AUTO_INSTALL", "PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL",
            "PIP_INDEX_URL", "PIP_NO_INDEX", "SWARM_RUN_MODE")
-
-
-@pytest.fixture
-def installed_model() -> LocalModelStatus:
-    current = status()
-    if not current.ready:
-        pytest.skip("local model not installed: run ./scripts/setup test (it installs the model and builds llama-server)")
-    return current
 
 
 def closed_port() -> int:
