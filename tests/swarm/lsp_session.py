@@ -50,10 +50,13 @@ class Editor:
     edits: list[types.WorkspaceEdit] = field(default_factory=list)
     prompted: asyncio.Event = field(default_factory=asyncio.Event)
     lens_refreshes: int = 0
+    hold: asyncio.Event | None = None   # when set up, prompts wait for it before answering
 
-    def answer(self, params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
+    async def answer(self, params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
         self.prompts.append(params)
         self.prompted.set()
+        if self.hold is not None:
+            await self.hold.wait()
         choice = self.choices.pop(0) if self.choices else self.default_choice
         return None if choice is None else types.MessageActionItem(title=choice)
 
@@ -93,8 +96,8 @@ async def swarm_lsp(repo: Path, editor: Editor, *, servers: bool = False, config
         client = make_test_lsp_client()
 
         @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
-        def show_message_request(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
-            return editor.answer(params)
+        async def show_message_request(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
+            return await editor.answer(params)
 
         @client.feature(types.WORKSPACE_APPLY_EDIT)
         def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
@@ -118,6 +121,23 @@ async def swarm_lsp(repo: Path, editor: Editor, *, servers: bool = False, config
         assert client._server.returncode == 0, f"swarm lsp exited with {client._server.returncode}"  # noqa: SLF001
     finally:
         await client.stop()
+
+
+def processes_under(folder: Path) -> list[str]:
+    """Live processes whose working directory is inside `folder` (language servers, test runs)."""
+    found: list[str] = []
+    root = folder.resolve()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cwd = (proc / "cwd").resolve()
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if cwd == root or root in cwd.parents:
+            found.append(f"{proc.name}: {cmdline}")
+    return found
 
 
 async def execute(client: LanguageClient, command: str, arguments: Sequence[object], timeout: float = 600) -> object:

@@ -5,6 +5,7 @@ workspace/applyEdit, and the example's failing test passes afterwards."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from lsprotocol import types
 
 from lsp.uris import path_to_uri
-from tests.swarm.lsp_session import Editor, execute, swarm_lsp
+from tests.swarm.lsp_session import Editor, execute, processes_under, swarm_lsp
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
@@ -79,3 +80,68 @@ async def test_fix_issue_is_approved_in_the_editor_and_applied_by_it(python_repo
     # The editor applied the change: the example's failing test passes on the user's files.
     assert pytest_passes(python_repo, FAILING)
     assert pytest_passes(python_repo)
+
+
+async def test_rejecting_the_final_patch_changes_nothing(python_repo: Path) -> None:
+    before = (python_repo / "shop/discounts.py").read_text()
+    editor = Editor(python_repo, choices=["Reject", "Approve", "Reject"])
+    async with swarm_lsp(python_repo, editor) as client:
+        result = await execute(client, "swarm.fixIssue", [(python_repo / "ISSUE.md").read_text()])
+        assert result["ok"] is False and result["applied"] is True   # nothing to apply
+        assert result["status"] != "accepted", result
+        assert "accept the whole patch" in editor.prompts[-1].message
+        assert editor.edits == []
+        assert any(m.type == types.MessageType.Warning for m in client.messages)
+    assert (python_repo / "shop/discounts.py").read_text() == before
+    assert not (python_repo / "tests/test_swarm_repro.py").exists()
+
+
+async def test_cancel_mid_run_stops_it_and_leaves_no_processes(python_repo: Path) -> None:
+    editor = Editor(python_repo, hold=asyncio.Event())
+    async with swarm_lsp(python_repo, editor, servers=True) as client:
+        running = asyncio.create_task(execute(client, "swarm.fixIssue", [(python_repo / "ISSUE.md").read_text()]))
+        await asyncio.wait_for(editor.prompted.wait(), timeout=600)   # the run waits for the user now
+        cancelled = await execute(client, "swarm.cancel", [])
+        assert cancelled == {"cancelled": True} or cancelled["cancelled"] is True
+        result = await asyncio.wait_for(running, timeout=120)
+        assert result["ok"] is False and "cancelled" in result["message"]
+        assert "swarm run --resume" in result["message"]
+        assert editor.edits == []
+        # Nothing of the run is left running: no language server, no test run.
+        assert processes_under(python_repo / ".swarm") == []
+        again = await execute(client, "swarm.cancel", [])
+        assert again["cancelled"] is False
+        assert editor.hold is not None
+        editor.hold.set()
+    assert processes_under(python_repo) == []
+
+
+async def test_rewrite_symbol_at_a_position_and_bad_positions(python_repo: Path) -> None:
+    discounts = python_repo / "shop/discounts.py"
+    line = next(i for i, text in enumerate(discounts.read_text().splitlines()) if "quantity > self.min_quantity" in text)
+    uri = path_to_uri(discounts)
+    editor = Editor(python_repo, choices=["Reject", "Approve", "Approve"])
+    async with swarm_lsp(python_repo, editor) as client:
+        with pytest.raises(Exception, match=r"line 1000 \(0-based 999\) is not in it"):
+            await execute(client, "swarm.rewriteSymbol", [uri, 999, 0, "make it inclusive"])
+        with pytest.raises(Exception, match="argument 2 must be the 0-based line"):
+            await execute(client, "swarm.rewriteSymbol", [uri, "ten", 0, "make it inclusive"])
+        with pytest.raises(Exception, match="not inside a function, method or class"):
+            await execute(client, "swarm.rewriteSymbol", [uri, 0, 0, "make it inclusive"])
+        with pytest.raises(Exception, match="outside the repository"):
+            await execute(client, "swarm.rewriteSymbol", [path_to_uri(python_repo.parent / "x.py"), 0, 0, "x"])
+        assert editor.prompts == []
+
+        result = await execute(client, "swarm.rewriteSymbol", [uri, line, 8, "Buying exactly min_quantity must count."])
+        assert result["ok"] is True, result
+        assert "BulkDiscount.applies_to" in editor.prompts[0].message
+    assert "quantity >= self.min_quantity" in discounts.read_text()
+    assert pytest_passes(python_repo, FAILING)
+
+
+async def test_show_graph_without_runs_is_a_clear_error(python_repo: Path) -> None:
+    async with swarm_lsp(python_repo, Editor(python_repo)) as client:
+        with pytest.raises(Exception, match="no runs"):
+            await execute(client, "swarm.showGraph", [])
+        with pytest.raises(Exception, match="argument 1 must be the issue text"):
+            await execute(client, "swarm.fixIssue", [])
