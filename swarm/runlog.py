@@ -293,10 +293,14 @@ class RunLog:
         base_commit: str | None = None,
         config: Mapping[str, Any] | None = None,
         run_id: str | None = None,
+        started_at: float | None = None,
     ) -> str:
-        """Record a new run (status `running`, owned by this process); returns its id."""
+        """Record a new run (status `running`, owned by this process); returns its id.
+
+        `started_at` keeps the original start of a run imported from elsewhere.
+        """
         run_id = run_id or new_run_id()
-        now = time.time()
+        now = time.time() if started_at is None else started_at
         with self._write() as db:
             db.execute(
                 "INSERT INTO runs (id, repo, base_commit, issue_text, config_json, status, started_at,"

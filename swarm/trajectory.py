@@ -128,7 +128,7 @@ def _import(runlog: RunLog, grouped: Mapping[str, list[dict[str, Any]]], new_id:
     run = grouped["header"][0]["run"]
     runlog.create_run(
         repo=run["repo"], issue_text=run["issue_text"], base_commit=run.get("base_commit"), config=run.get("config") or {},
-        run_id=new_id,
+        run_id=new_id, started_at=run.get("started_at"),
     )  # fmt: skip
     messages = []
     for record in grouped.get("message", []):

@@ -30,6 +30,7 @@ from swarm.bus import Bus
 from swarm.messages import Message, MessageKind, Role
 from swarm.records import Verdict as RecordedVerdict
 from swarm.records import content_hash
+from swarm.runner.pause import pause_point
 from swarm.runner.state import Approved, RunState
 
 NAVIGATION_TIMEOUT_S = 30.0
@@ -142,6 +143,7 @@ class HarnessParticipant:
         proposal_id, symbol_id = body["proposal_id"], body["symbol_id"]
         op = "insert" if body.get("op") == "insert" else "rewrite"
         state.runlog.record_proposal_message(message)
+        await pause_point("proposed")
         state.emit("proposal", f"{proposal_id}: {message.sender} proposes a {op} of {symbol_id}",
                    proposal_id=proposal_id, symbol_id=symbol_id, author=message.sender, op=op)
         if message.sender != symbol_id:
@@ -168,6 +170,7 @@ class HarnessParticipant:
         sent = await self._bus.reply(message, MessageKind.CHECK_REPORT,
                                      {"proposal_id": proposal_id, "report": report.to_json(), "passed": report.ok})
         state.runlog.record_check_report(state.run_id, proposal_id, report.to_json(), report.ok, message_id=sent.id)
+        await pause_point("checked")
         state.emit("check", f"{proposal_id}: checks {'passed' if report.ok else 'failed'}: "
                    + "; ".join(f"{s.name} {s.status.value}" for s in report.stages),
                    proposal_id=proposal_id, ok=report.ok, stages={s.name: s.status.value for s in report.stages})
@@ -190,9 +193,14 @@ class HarnessParticipant:
             "tests_before": _json(tests_before),
         })
         reason = verdict.body["reason"]
+        await pause_point("decided")
         if verdict.kind is MessageKind.APPROVAL:
+            # The file already holds the edit (applied tentatively for the checks):
+            # the intent records both hashes, so a resume can tell what happened.
             state.runlog.begin_apply(state.run_id, proposal_id, path, content_hash(before), content_hash(after))
+            await pause_point("applying")
             state.runlog.finish_apply(state.run_id, proposal_id)
+            await pause_point("applied")
             state.approved.append(Approved(proposal_id, symbol_id, message.sender, body["rationale"]))
             state.remember_accepted(report.test_run)
             state.runlog.set_patch(state.run_id, await state.checkout.diff(tuple(state.new_files)))

@@ -10,6 +10,7 @@ run, so it propagates to the participant, which ends the run with it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -19,9 +20,13 @@ from swarm.models.errors import BudgetExceeded, MalformedToolCall, ModelError
 from swarm.protocols import ChatMessage, Completion, Model
 
 NUDGE = "Reply with one tool call (finish with done or give_up)."
+# Small models repeat a call whose result they already have; say so instead of running it again.
+REPEATED = "You already made this exact call; its result is above. Use it and take the next step."
 # The conversation a small model sees is kept under this many tokens by
 # eliding the oldest tool results (the latest ones and the task stay whole).
 DEFAULT_CONTEXT_TOKENS = 6000
+# Calls whose repetition with the same arguments cannot give a new answer.
+READ_ONLY = frozenset({"outline", "search", "go_to_definition", "references", "locate", "repo_map"})
 ELIDED = "(older result elided to save context; call the tool again if you need it)"
 
 
@@ -72,6 +77,7 @@ async def run_turns(
     on_completion: Callable[[Completion], None] | None = None,
 ) -> LoopEnd:
     malformed = idle = 0
+    seen: set[tuple[str, str]] = set()
     for step in range(1, max_steps + 1):
         try:
             completion = await model.complete(conversation.compacted(), tools=toolbox.specs, tool_choice="auto")
@@ -103,6 +109,11 @@ async def run_turns(
                 # Every call gets its result, or the next request is invalid for most providers.
                 conversation.add(ChatMessage("tool", "skipped: the turn already ended", tool_call_id=call.id))
                 continue
+            key = (call.name, json.dumps(call.arguments, sort_keys=True, default=str))
+            if key in seen and call.name in READ_ONLY:
+                conversation.add(ChatMessage("tool", REPEATED, tool_call_id=call.id))
+                continue
+            seen.add(key)
             result = await toolbox.call(call)
             conversation.add(ChatMessage("tool", result.text, tool_call_id=call.id))
             if result.terminal:

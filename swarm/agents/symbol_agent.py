@@ -100,6 +100,8 @@ class SymbolAgent:
     # -- answering probes: one short call on its own current code -------------
 
     async def _answer(self, probe: Message) -> None:
+        if not self._thinking:
+            self.state.set_agent(self.address, f"answering {probe.sender}")
         try:
             prompt = probe_answer_prompt(self.state, self.address, probe.sender, probe.body["question"])
             completion = await self.model.complete([ChatMessage("user", prompt)], max_tokens=ANSWER_MAX_TOKENS)
@@ -112,6 +114,8 @@ class SymbolAgent:
         except Exception as exc:  # noqa: BLE001 - the asker must get a reply whatever went wrong
             text = f"(could not answer: {type(exc).__name__}: {exc})"
         await self._bus.reply(probe, MessageKind.ANSWER, {"text": text})
+        if not self._thinking:
+            self.state.set_agent(self.address, "idle")
 
     # -- thinking ----------------------------------------------------------
 

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from swarm.cli.runs import _location, _open
+from swarm.cli.runs import add_runlog_location, open_runlog
 
 FORMATS = ("text", "dot", "svg", "html")
 DEFAULT_REFRESH_S = 3.0
@@ -31,7 +31,7 @@ def register(subparsers: Any) -> None:
         description="Who asked whom what, each proposal with its checks and verdict, and the spend of one run.",
     )
     graph.add_argument("run", metavar="RUN", help="run id, unique prefix of one, or `last`")
-    _location(graph)
+    add_runlog_location(graph)
     graph.add_argument("--format", "-f", choices=FORMATS, default="text", help="output format (default: text)")
     graph.add_argument("--output", "-o", type=Path, metavar="FILE", help="write here instead of stdout")
     graph.add_argument("--width", type=int, default=80, metavar="N", help="text width in columns (default 80)")
@@ -51,7 +51,7 @@ def _graph(args: argparse.Namespace) -> int:
         raise SwarmError("--serve serves the HTML page: add --format html")
     if args.format == "html" and args.output is None and not args.serve:
         raise SwarmError("--format html writes a page: give -o FILE (or --serve to open it in a browser)")
-    with _open(args) as log:
+    with open_runlog(args) as log:
         run_id = log.resolve_run(args.run)
         if args.serve:
             return _serve(log, run_id, args)

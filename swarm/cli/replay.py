@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from swarm.cli.runs import _location, _open
+from swarm.cli.runs import add_runlog_location, open_runlog
 
 DIVERGED = 3
 
@@ -34,7 +34,7 @@ def register(subparsers: Any) -> None:
         "and compare check outcomes, verdict evidence and the final patch with the record.",
     )
     replay.add_argument("run", metavar="RUN", help="run id, unique prefix of one, or `last`")
-    _location(replay)
+    add_runlog_location(replay)
     replay.add_argument("--git", type=Path, metavar="DIR", help="git repository holding the base commit (default: the recorded one)")
     replay.add_argument("--no-servers", action="store_true", help="no language servers: diagnostics are not compared")
     replay.add_argument("--python", help="interpreter for the tests (default: the repository's .venv, else this one)")
@@ -45,7 +45,7 @@ def register(subparsers: Any) -> None:
 
     imported = subparsers.add_parser("import", help="read a run exported with `swarm replay --export` into the run log")
     imported.add_argument("file", type=Path, metavar="FILE", help="the JSONL trajectory ('-': stdin)")
-    _location(imported)
+    add_runlog_location(imported)
     imported.add_argument("--run-id", metavar="ID", help="store it under this id (default: its own)")
     imported.set_defaults(handler=_import)
 
@@ -56,7 +56,7 @@ def _replay(args: argparse.Namespace) -> int:
     from swarm.replay import render_report, replay_run
     from swarm.trajectory import export_run, export_to_file
 
-    with _open(args) as log:
+    with open_runlog(args) as log:
         run_id = log.resolve_run(args.run)
         if args.export is not None:
             if str(args.export) == "-":

@@ -24,14 +24,14 @@ FOLLOW_INTERVAL_S = 0.5
 
 def register(subparsers: Any) -> None:
     runs = subparsers.add_parser("runs", help="list the recorded runs of a repository")
-    _location(runs)
+    add_runlog_location(runs)
     runs.add_argument("--limit", type=int, metavar="N", help="only the N newest runs")
     runs.add_argument("--json", action="store_true", help="print a JSON list")
     runs.set_defaults(handler=_runs)
 
     show = subparsers.add_parser("show", help="print one run: transcript, proposals and verdicts, patch")
     show.add_argument("run", metavar="RUN", help="run id, unique prefix of one, or `last`")
-    _location(show)
+    add_runlog_location(show)
     show.add_argument("--json", action="store_true", help="print everything recorded as one JSON object")
     show.add_argument("--follow", "-f", action="store_true", help="keep printing new messages until the run ends")
     show.add_argument("--no-patch", action="store_true", help="leave the final patch out")
@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
     show.set_defaults(handler=_show)
 
 
-def _location(parser: argparse.ArgumentParser) -> None:
+def add_runlog_location(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--repo",
         type=Path,
@@ -49,10 +49,11 @@ def _location(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runlog", type=Path, metavar="FILE", help="read this run log instead (also: $SWARM_RUNLOG)")
 
 
-def _open(args: argparse.Namespace) -> Any:
+def open_runlog(args: argparse.Namespace) -> Any:
     from swarm.runlog import RunLog, find_repo_root, runlog_path
 
-    repo = args.repo if args.repo is not None else find_repo_root(Path.cwd())
+    # Runs of a subdirectory (`swarm run --repo examples/x`) are logged at the repository's top.
+    repo = find_repo_root(args.repo if args.repo is not None else Path.cwd())
     return RunLog.open(runlog_path(repo, args.runlog), create=False)
 
 
@@ -67,7 +68,7 @@ def _runs(args: argparse.Namespace) -> int:
     from swarm.runlog import RunLogMissing, observed_status
 
     try:
-        log = _open(args)
+        log = open_runlog(args)
     except RunLogMissing as exc:
         if args.json:
             print("[]")
@@ -94,7 +95,7 @@ def _runs(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     from swarm.runlog import observed_status
 
-    with _open(args) as log:
+    with open_runlog(args) as log:
         run_id = log.resolve_run(args.run)
         if args.follow:
             return _follow(log, run_id, args)

@@ -120,7 +120,7 @@ def _timeline(graph: RunGraph, width: int) -> list[str]:
     by_message = {p.message_seq: p for p in graph.proposals if p.message_seq is not None}
     loose = sorted((p for p in graph.proposals if p.message_seq is None), key=lambda p: p.at)
     lines: list[str] = []
-    # An imported run was created after its messages were sent: count from the earliest.
+    # Trajectories exported before runs kept their start time import with a later one: count from the earliest.
     start = min([graph.run.started_at, *(m.at for m in graph.messages[:1])])
     for m in graph.messages:
         while loose and loose[0].at <= m.at:

@@ -292,10 +292,13 @@ async def _close(
 ) -> tuple[str, Path | None]:
     """Save the patch and end the run in the log; (patch, patch path)."""
     new_files = tuple(state.new_files) if state is not None else ()
-    try:
-        patch = await checkout.diff(new_files)
-    except CheckoutError:
-        patch = ""
+    patch = ""
+    # A reproduction alone is no patch: only runs with an applied edit have one.
+    if any(edit.confirmed for edit in runlog.applied_edits(run_id)):
+        try:
+            patch = await checkout.diff(new_files)
+        except CheckoutError:
+            patch = ""
     patch_path: Path | None = None
     if patch:
         patch_path = checkout.patch_path

@@ -122,6 +122,18 @@ def test_runs_finds_the_log_from_inside_the_repository(python_repo: Path, monkey
     assert run_id in result.stdout
 
 
+def test_runs_of_a_subdirectory_are_found_at_the_top_of_its_repository(
+    python_repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `swarm run --repo examples/python_shop` logs at the top of the repository holding it.
+    monkeypatch.delenv("SWARM_RUNLOG", raising=False)
+    run_id = record_run(python_repo)
+    assert main(["runs", "--repo", str(python_repo / "shop"), "--json"]) == 0
+    assert [row["id"] for row in json.loads(capsys.readouterr().out)] == [run_id]
+    assert main(["show", run_id, "--repo", str(python_repo / "shop")]) == 0
+    assert "BulkDiscount.applies_to" in capsys.readouterr().out
+
+
 def test_the_log_location_can_be_given_or_set_in_the_environment(tmp_path: Path, python_repo: Path) -> None:
     run_id = record_run(python_repo)
     moved = tmp_path / "elsewhere.sqlite3"
@@ -208,7 +220,9 @@ def test_show_refuses_unknown_and_ambiguous_runs_in_one_line(python_repo: Path) 
     assert unknown.stderr.startswith("swarm: error: no run matching 'nope'") and "swarm runs" in unknown.stderr
     ambiguous = swarm("show", "2", "--repo", str(python_repo))
     assert ambiguous.returncode == 1 and "matches several runs" in ambiguous.stderr
-    missing = swarm("show", "last", "--repo", str(python_repo / "shop"))
+    elsewhere = python_repo.parent / "not-a-repo"
+    elsewhere.mkdir()
+    missing = swarm("show", "last", "--repo", str(elsewhere))
     assert missing.returncode == 1 and "no run log at" in missing.stderr
 
 
