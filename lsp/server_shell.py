@@ -74,12 +74,12 @@ class _Editor:
     async def ask(self, message: str, actions: Sequence[str]) -> str | None:
         params = types.ShowMessageRequestParams(
             type=types.MessageType.Info, message=message, actions=[types.MessageActionItem(title=a) for a in actions])
-        chosen = await self.shell.host.host(self.shell.server.window_show_message_request_async(params))
+        chosen = await self.shell.host.host(self.shell.server.window_show_message_request_async(params), cancel=False)
         return chosen.title if chosen is not None else None
 
     async def show(self, path: Path, *, external: bool = False) -> bool:
         params = types.ShowDocumentParams(uri=path_to_uri(path), external=external or None, take_focus=True)
-        result = await self.shell.host.host(self.shell.server.window_show_document_async(params))
+        result = await self.shell.host.host(self.shell.server.window_show_document_async(params), cancel=False)
         return bool(result and result.success)
 
     def current_text(self, path: Path) -> str | None:

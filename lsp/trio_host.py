@@ -124,8 +124,13 @@ class TrioHost:
                 await asyncio.shield(ended)
             raise
 
-    async def host(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Await an asyncio coroutine from trio code (trio side); a trio cancel cancels it."""
+    async def host(self, coro: Coroutine[Any, Any, T], *, cancel: bool = True) -> T:
+        """Await an asyncio coroutine from trio code (trio side).
+
+        A trio cancel cancels the coroutine too, unless `cancel` is False: a
+        request to the editor is then left to be answered (its late reply is
+        dropped), which is kinder to the editor than a half-cancelled prompt.
+        """
         assert self._loop is not None and self._token is not None
         task = self._loop.create_task(coro)
         done = trio.Event()
@@ -141,7 +146,8 @@ class TrioHost:
         try:
             await done.wait()
         except trio.Cancelled:
-            task.cancel()
+            if cancel:
+                task.cancel()
             raise
         return task.result()
 

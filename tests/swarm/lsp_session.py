@@ -8,6 +8,7 @@ plus CreateFile), and records what the server asked for.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -91,6 +92,8 @@ async def swarm_lsp(repo: Path, editor: Editor, *, servers: bool = False, config
     command = [sys.executable, "-m", "swarm.cli.main", "lsp", "--repo", str(repo), "--config", str(config)]
     if not servers:
         command.append("--no-servers")
+    if os.environ.get("SWARM_LSP_TEST_LOG"):
+        command += ["--log-level", os.environ["SWARM_LSP_TEST_LOG"]]
 
     def factory() -> LanguageClient:
         client = make_test_lsp_client()
@@ -115,7 +118,13 @@ async def swarm_lsp(repo: Path, editor: Editor, *, servers: bool = False, config
         await client.initialize_session(types.InitializeParams(
             capabilities=CAPABILITIES, root_uri=path_to_uri(repo),
             workspace_folders=[types.WorkspaceFolder(uri=path_to_uri(repo), name=repo.name)]))
-        yield client
+        try:
+            yield client
+        except BaseException:
+            # A failed test must fail, not hang waiting for a server never told to exit.
+            if client._server is not None and client._server.returncode is None:  # noqa: SLF001
+                client._server.kill()  # noqa: SLF001
+            raise
         await asyncio.wait_for(client.shutdown_session(), timeout=120)
         assert client._server is not None  # noqa: SLF001
         assert client._server.returncode == 0, f"swarm lsp exited with {client._server.returncode}"  # noqa: SLF001

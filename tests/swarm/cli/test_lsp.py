@@ -128,8 +128,10 @@ async def test_rewrite_symbol_at_a_position_and_bad_positions(python_repo: Path)
             await execute(client, "swarm.rewriteSymbol", [uri, "ten", 0, "make it inclusive"])
         with pytest.raises(Exception, match="not inside a function, method or class"):
             await execute(client, "swarm.rewriteSymbol", [uri, 0, 0, "make it inclusive"])
+        outside = python_repo.parent / "outside.py"
+        outside.write_text("def f() -> int:\n    return 1\n")
         with pytest.raises(Exception, match="outside the repository"):
-            await execute(client, "swarm.rewriteSymbol", [path_to_uri(python_repo.parent / "x.py"), 0, 0, "x"])
+            await execute(client, "swarm.rewriteSymbol", [path_to_uri(outside), 1, 4, "return 2"])
         assert editor.prompts == []
 
         result = await execute(client, "swarm.rewriteSymbol", [uri, line, 8, "Buying exactly min_quantity must count."])
