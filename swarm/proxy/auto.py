@@ -12,7 +12,10 @@ A proposal is approved iff no rule fails:
 - syntax: the syntax stage passed (the workspace accepted the edit);
 - diagnostics: no error-severity diagnostic was introduced; warnings are
   noted (or fail without `allow_warnings`); a stage that could not run is
-  noted (or fails with `strict_diagnostics`);
+  noted (or fails with `strict_diagnostics`); a Pyright type error is only
+  noted when passing selected tests vouch for the change
+  (`tests_outweigh_types`), while undefined names and missing imports
+  always fail;
 - tests: no selected test that passed before fails now (the pipeline's
   `regressions`); tests that failed before and still fail are noted; a run
   killed at its timeout, or a stage that could not run, fails;
@@ -36,6 +39,9 @@ from swarm.proxy.settings import ProxySettings
 POLICY = "auto"
 # How many tests / diagnostics a reason quotes before saying "and N more".
 QUOTED = 3
+# Pyright rules whose errors are facts at run time, not inference: never
+# outweighed by tests (the tests may just not reach the line).
+HARD_PYRIGHT_CODES = frozenset({"reportUndefinedVariable", "reportPossiblyUnbound", "reportMissingImports"})
 _QUOTE_CHARS = 160
 T = TypeVar("T")
 
@@ -114,9 +120,18 @@ def diagnostics_rule(request: ApprovalRequest, settings: ProxySettings) -> list[
     findings: list[Finding] = []
     errors = delta.introduced_errors
     others = tuple(d for d in delta.introduced if d.severity != "error")
+    waived: tuple[Diagnostic, ...] = ()
+    if errors and settings.tests_outweigh_types and tests_vouch(request):
+        waived = tuple(d for d in errors if is_type_error(d))
+        errors = tuple(d for d in errors if not is_type_error(d))
+    if waived:
+        passed = sum(r.outcome is Outcome.PASSED for r in request.report.test_run.results)  # type: ignore[union-attr]
+        text = (f"{len(waived)} new type error(s) outweighed by {passed} passing selected test(s) "
+                f"(tests_outweigh_types): {_listed(waived, _diagnostic)}")
+        findings.append(Finding("diagnostics", text))
     if errors:
         findings.append(Finding("diagnostics", f"{len(errors)} new error(s): {_listed(errors, _diagnostic)}", failed=True))
-    elif stage.status is StageStatus.FAILED:
+    elif stage.status is StageStatus.FAILED and not waived:
         findings.append(Finding("diagnostics", f"failed: {_quote(stage.summary)}", failed=True))
     warnings = tuple(d for d in others if d.severity == "warning")
     if warnings:
@@ -127,6 +142,23 @@ def diagnostics_rule(request: ApprovalRequest, settings: ProxySettings) -> list[
     if delta.fixed:
         findings.append(Finding("diagnostics", f"{len(delta.fixed)} diagnostic(s) fixed"))
     return findings
+
+
+def is_type_error(diagnostic: Diagnostic) -> bool:
+    """A Pyright inference error (the kind legacy, untyped code is full of)."""
+    code = diagnostic.code
+    return diagnostic.source.lower() == "pyright" and code is not None and code not in HARD_PYRIGHT_CODES
+
+
+def tests_vouch(request: ApprovalRequest) -> bool:
+    """The selected tests ran to the end, none regressed and at least one passed."""
+    report = request.report
+    run = report.test_run
+    if run is None or run.timed_out or report.tests.status is StageStatus.ERROR:
+        return False
+    if regressed_tests(request, run):
+        return False
+    return any(r.outcome is Outcome.PASSED for r in run.results)
 
 
 def tests_rule(request: ApprovalRequest, settings: ProxySettings) -> list[Finding]:

@@ -26,6 +26,11 @@ class ProxySettings:
       automatic rule without asking the model (saves tokens).
     - `context_tokens`: the reviewer model's context window; its prompt is
       cut to fit (4096 suits the local model).
+    - `tests_outweigh_types`: a new Pyright *type* error (anything but an
+      undefined name, a possibly unbound one or a missing import) is noted,
+      not blocking, when the selected tests ran, none regressed and at least
+      one passed: static inference is often wrong on untyped real-world code
+      (measured on SWE-bench gold patches), passing tests are not.
     """
 
     strict_diagnostics: bool = False
@@ -33,6 +38,7 @@ class ProxySettings:
     require_repro: bool = True
     llm_prefilter: bool = True
     context_tokens: int = DEFAULT_CONTEXT_TOKENS
+    tests_outweigh_types: bool = True
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any], *, where: str = "swarm.toml") -> ProxySettings:

@@ -114,10 +114,12 @@ def report_json(
     }
 
 
-def diagnostic(severity: str, message: str, line: int = 36) -> dict[str, Any]:
+def diagnostic(
+    severity: str, message: str, line: int = 36, code: str = "reportAttributeAccessIssue", source: str = "Pyright"
+) -> dict[str, Any]:
     return {
         "path": "shop/discounts.py", "line": line, "column": 15, "end_line": line, "end_column": 40,
-        "severity": severity, "message": message, "code": "reportAttributeAccessIssue", "source": "Pyright",
+        "severity": severity, "message": message, "code": code, "source": source,
     }
 
 

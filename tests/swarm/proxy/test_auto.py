@@ -235,8 +235,8 @@ async def test_a_reproduction_that_collected_nothing_fails_the_final_check() -> 
 
 def test_assessment_lists_failures_before_notes() -> None:
     report = hand_built(
-        introduced=(diagnostic("error", "boom"),), diagnostics=("failed", "1 new error(s)"),
-        test_run=run((FAILING, Outcome.PASSED)), fixes=(FAILING,),
+        introduced=(diagnostic("error", '"boom" is not defined', code="reportUndefinedVariable"),),
+        diagnostics=("failed", "1 new error(s)"), test_run=run((FAILING, Outcome.PASSED)), fixes=(FAILING,),
     )
     assessment = assess(request(report))
     assert [f.rule for f in assessment.failures] == ["diagnostics"]
@@ -255,3 +255,47 @@ def test_reports_from_the_run_log_json_decide_the_same() -> None:
     report = passing_report()
     again = CheckReport.from_json(report.to_json())
     assert assess(request(report)) == assess(request(again))
+
+
+TYPE_ERROR = diagnostic("error", 'Operator "|" not supported for types "bytes" and "str"', code="reportOperatorIssue")
+
+
+async def test_passing_tests_outweigh_a_new_type_error() -> None:
+    # Real-world untyped code trips Pyright's inference (SWE-bench gold patches did): tests are the evidence.
+    report = hand_built(diagnostics=("failed", "1 new error(s)"), introduced=(TYPE_ERROR,),
+                        test_run=run((FAILING, Outcome.PASSED), (BELOW, Outcome.PASSED)), fixes=(FAILING,))
+    approved, reason = await decide(request(report))
+    assert approved, reason
+    assert "[diagnostics] 1 new type error(s) outweighed by 2 passing selected test(s) (tests_outweigh_types)" in reason
+    assert 'Operator "|" not supported' in reason
+    approved, reason = await decide(request(report), tests_outweigh_types=False)
+    assert not approved and reason.startswith("rejected: [diagnostics] 1 new error(s)")
+
+
+async def test_undefined_names_and_missing_imports_are_never_outweighed() -> None:
+    for code in ("reportUndefinedVariable", "reportMissingImports", "reportPossiblyUnbound"):
+        hard = diagnostic("error", "a fact at run time", code=code)
+        report = hand_built(diagnostics=("failed", "2 new error(s)"), introduced=(hard, TYPE_ERROR),
+                            test_run=run((FAILING, Outcome.PASSED)), fixes=(FAILING,))
+        approved, reason = await decide(request(report))
+        assert not approved
+        assert reason.startswith("rejected: [diagnostics] 1 new error(s): shop/discounts.py:36 a fact at run time")
+        assert "1 new type error(s) outweighed" in reason
+
+
+async def test_type_errors_are_not_outweighed_without_passing_tests_or_with_a_regression() -> None:
+    cases = {
+        "no tests": hand_built(diagnostics=("failed", "1 new error(s)"), introduced=(TYPE_ERROR,)),
+        "all failing": hand_built(diagnostics=("failed", "1 new error(s)"), introduced=(TYPE_ERROR,),
+                                  tests=("failed", "1 failed"), test_run=run((FAILING, Outcome.FAILED))),
+        "a regression": hand_built(diagnostics=("failed", "1 new error(s)"), introduced=(TYPE_ERROR,),
+                                   tests=("failed", "1 passed, 1 failed"), regressions=(BELOW,),
+                                   test_run=run((FAILING, Outcome.PASSED), (BELOW, Outcome.FAILED))),
+        "rustc": hand_built(diagnostics=("failed", "1 new error(s)"),
+                            introduced=(diagnostic("error", "mismatched types", code="E0308", source="rustc"),),
+                            test_run=run((FAILING, Outcome.PASSED))),
+    }
+    for name, report in cases.items():
+        approved, reason = await decide(request(report))
+        assert not approved, name
+        assert "[diagnostics] 1 new error(s)" in reason and "outweighed" not in reason, name
