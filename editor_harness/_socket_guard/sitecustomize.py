@@ -4,6 +4,8 @@ Injected through PYTHONPATH by editor_harness.network_guard when the machine
 has no network namespaces. Runs in the TARGET project's interpreter, which
 may be as old as Python 3.6: no f-strings, no walrus, no annotations.
 Active only when SWARM_NETWORK_GUARD=1, so a stray PYTHONPATH entry is inert.
+With SWARM_NETWORK_TARPIT=1 the outside behaves as a network that drops
+packets: a connect with a timeout waits (at most 3 s), then times out.
 After installing itself it runs the next `sitecustomize` on sys.path, if any,
 so the environment's own customisation still happens.
 """
@@ -13,6 +15,9 @@ import ipaddress
 import os
 import socket
 import sys
+import time
+
+_TARPIT_SECONDS = 3.0
 
 _ALLOWED_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 _MESSAGE = "network access blocked by symbol-swarm's test guard (only loopback is allowed): "
@@ -34,11 +39,15 @@ def _is_loopback_host(host):
     return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
-def _check_address(sock_family, address):
+def _check_address(sock_family, address, sock=None):
     if sock_family not in (socket.AF_INET, getattr(socket, "AF_INET6", None)):
         return
     host = address[0] if isinstance(address, tuple) and address else address
     if not _is_loopback_host(host):
+        timeout = sock.gettimeout() if sock is not None else None
+        if timeout and os.environ.get("SWARM_NETWORK_TARPIT") == "1":
+            time.sleep(min(timeout, _TARPIT_SECONDS))
+            raise socket.timeout("timed out (" + _MESSAGE + repr(address) + ")")
         raise OSError(errno.ENETUNREACH, _MESSAGE + repr(address))
 
 
@@ -49,7 +58,7 @@ def _install():
     real_getaddrinfo = socket.getaddrinfo
 
     def connect(self, address):
-        _check_address(self.family, address)
+        _check_address(self.family, address, self)
         return real_connect(self, address)
 
     def connect_ex(self, address):

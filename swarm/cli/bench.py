@@ -1,5 +1,6 @@
 """`swarm bench`: SWE-bench-format evaluation.
 
+  swarm bench run    run the swarm (or the oracle) on instances, write predictions
   swarm bench eval   grade predictions locally, without docker
   swarm bench envs   list the cached test environments
 """
@@ -69,10 +70,122 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     grade.add_argument("--work-dir", type=Path, metavar="DIR", help="where checkouts are made (default: temp)")
     grade.set_defaults(handler=run_eval)
 
+    run = commands.add_parser(
+        "run",
+        help="run the swarm on instances and write predictions (resumable)",
+        epilog=RUN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("--instances", type=Path, action="append", required=True, metavar="FILE",
+                     help="instances, .jsonl or .json (repeat to read several)")
+    run.add_argument("--mirrors", type=Path, required=True, metavar="DIR",
+                     help="directory of git mirrors named owner+name")
+    run.add_argument("--out", type=Path, required=True, metavar="FILE",
+                     help="predictions JSONL (appended; instances already in it are skipped)")
+    run.add_argument("--ids", nargs="+", metavar="ID", help="run only these instance ids")
+    run.add_argument("--ids-file", type=Path, metavar="FILE", help="run only the ids listed in FILE")
+    run.add_argument("--config", type=Path, metavar="FILE", help="swarm.toml (default: the usual search)")
+    run.add_argument("--oracle", action="store_true",
+                     help="drive each gold patch through the pipeline instead of a model (measures the machinery)")
+    run.add_argument("--oracle-direct", action="store_true",
+                     help="like --oracle, but through the check pipeline alone (no agents, no proxy user)")
+    run.add_argument("--candidates", type=int, default=1, metavar="K",
+                     help="K independent swarms per instance, one patch selected (default: 1)")
+    run.add_argument("--executor", choices=("local", "ray"), default="local",
+                     help="local process pool (default) or Ray")
+    run.add_argument("--workers", type=int, metavar="N", help="parallel instances (default: min(4, CPUs))")
+    run.add_argument("--ray-address", metavar="ADDRESS", help="Ray cluster to use with --executor ray")
+    run.add_argument("--no-env", action="store_true",
+                     help="no per-instance interpreter (tests run with the harness's default python)")
+    run.add_argument("--cache-dir", type=Path, metavar="DIR",
+                     help="environment cache shared with `bench eval` (default: the user cache dir)")
+    run.add_argument("--find-links", action="append", default=[], metavar="DIR_OR_URL",
+                     help="extra place pip looks for packages (repeatable)")
+    run.add_argument("--no-index", action="store_true", help="pip uses only --find-links")
+    run.add_argument("--no-servers", action="store_true", help="skip language servers (no diagnostics stage)")
+    run.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
+                     help="time limit of one test run (default: 600)")
+    run.add_argument("--work-dir", type=Path, metavar="DIR", help="where checkouts are made (default: temp)")
+    run.add_argument("--force", action="store_true", help="run again instances the predictions file has")
+    run.set_defaults(handler=run_run)
+
     envs = commands.add_parser("envs", help="list cached test environments")
     envs.add_argument("--cache-dir", type=Path, metavar="DIR", help="environment cache to list")
     envs.add_argument("--json", action="store_true", help="one JSON object per environment")
     envs.set_defaults(handler=run_envs)
+
+
+RUN_EPILOG = """\
+Each instance runs in a clean checkout of its base commit made from the
+mirrors, with its own interpreter (the grader's cached environment for its
+repo/version plus the checkout installed in a thin layer). Predictions are
+appended one line at a time, so an interrupted batch resumes where it
+stopped; <out>.runs.jsonl keeps each instance's run ids, status, time and
+spend. --oracle predictions are labelled `oracle`: they measure the
+machinery (gold patch -> symbol rewrites -> checks -> patch), never a model.
+Grade the result with `swarm bench eval --predictions OUT`.
+"""
+
+
+def run_run(args: argparse.Namespace) -> int:
+    from swarm.evaluation.environments import PipOptions, default_cache_dir
+    from swarm.evaluation.errors import EvaluationError
+    from swarm.evaluation.executors import open_executor
+    from swarm.evaluation.grading import GradeSettings
+    from swarm.evaluation.instances import load_instances, read_ids
+    from swarm.evaluation.run import RunSettings, done_ids, run_batch
+
+    if args.workers is not None and args.workers < 1:
+        raise EvaluationError("--workers must be at least 1")
+    if args.candidates < 1:
+        raise EvaluationError("--candidates must be at least 1")
+    if args.oracle and args.oracle_direct:
+        raise EvaluationError("choose one of --oracle and --oracle-direct")
+    if (args.oracle or args.oracle_direct) and args.candidates > 1:
+        raise EvaluationError("--oracle runs the gold patch once; drop --candidates")
+    if not args.mirrors.is_dir():
+        raise EvaluationError(f"mirrors directory {args.mirrors} does not exist")
+    if args.config is not None and not args.config.is_file():
+        raise EvaluationError(f"config file {args.config} does not exist")
+    ids = list(args.ids or [])
+    if args.ids_file:
+        ids.extend(read_ids(args.ids_file))
+    instances = load_instances(args.instances, ids or None)
+    out = args.out.resolve()
+    grade = None
+    if not args.no_env:
+        grade = GradeSettings(
+            mirrors=args.mirrors.resolve(),
+            cache_dir=(args.cache_dir or default_cache_dir()).resolve(),
+            log_dir=out.with_name(out.stem + ".logs"),
+            test_timeout=args.timeout,
+            pip=PipOptions(tuple(args.find_links), args.no_index),
+        )
+    settings = RunSettings(
+        mirrors=args.mirrors.resolve(),
+        out=out,
+        mode="oracle" if args.oracle else ("oracle-direct" if args.oracle_direct else "swarm"),
+        config_path=args.config.resolve() if args.config else None,
+        candidates=args.candidates,
+        grade=grade,
+        test_timeout=args.timeout,
+        servers=not args.no_servers,
+        work_dir=args.work_dir.resolve() if args.work_dir else None,
+    )
+    already = 0 if args.force else len(done_ids(out) & {i.instance_id for i in instances})
+    todo = len(instances) - already
+    print(f"swarm: running {todo} instance(s) in {settings.mode} mode ({already} already in {out}) "
+          f"on the {args.executor} executor", file=sys.stderr)
+    progress = _RunProgress(todo, label="running")
+    try:
+        with open_executor(args.executor, workers=args.workers, ray_address=args.ray_address) as executor:
+            summary = run_batch(instances, settings, executor=executor, on_result=progress, force=args.force)
+    finally:
+        progress.close()
+    statuses = ", ".join(f"{k} {v}" for k, v in sorted(summary["statuses"].items())) or "nothing to run"
+    print(f"ran {summary['ran']} ({statuses}); skipped {summary['skipped']}; "
+          f"predictions: {summary['predictions']}; runs: {summary['runs']}")
+    return 0
 
 
 def _report_path(args: argparse.Namespace) -> Path:
@@ -85,7 +198,7 @@ def _report_path(args: argparse.Namespace) -> Path:
 class _Progress:
     """One line per finished instance; a progress bar too on a terminal."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, label: str = "grading") -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -93,10 +206,10 @@ class _Progress:
         self.bar: Any = None
         if self.console.is_terminal and total:
             self.bar = Progress(
-                TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                 console=self.console, transient=True,
             )
-            self.task = self.bar.add_task("grading", total=total)
+            self.task = self.bar.add_task(label, total=total)
             self.bar.start()
 
     def __call__(self, result: Any, done: int, total: int) -> None:
@@ -104,7 +217,9 @@ class _Progress:
         where = "cached env" if env.get("cached") else ("new env" if "cached" in env else "no env")
         seconds = result.timings.get("total", 0.0)
         detail = f" - {result.error}" if result.error else ""
-        line = f"[{done}/{total}] {result.instance_id} {result.status} ({where}, {seconds:.1f} s){detail}"
+        self.line(f"[{done}/{total}] {result.instance_id} {result.status} ({where}, {seconds:.1f} s){detail}")
+
+    def line(self, line: str) -> None:
         if self.bar is not None:
             self.bar.console.print(line, markup=False, highlight=False)
             self.bar.advance(self.task)
@@ -197,3 +312,14 @@ def run_envs(args: argparse.Namespace) -> int:
     if not rows and not args.json:
         print(f"no environments in {root}")
     return 0
+
+
+class _RunProgress(_Progress):
+    """One line per finished instance run: status, run ids, time, spend."""
+
+    def __call__(self, result: Any, done: int, total: int) -> None:
+        spend = result.spend.get("cost_usd")
+        cost = f", ${spend:.4f}" if isinstance(spend, float) else ""
+        runs = f" {','.join(result.run_ids)}" if result.run_ids else ""
+        self.line(f"[{done}/{total}] {result.instance_id} {result.status}{runs} "
+                  f"({result.elapsed_s:.1f} s{cost}) - {result.reason}")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 # Each module registers its subcommands with `register(subparsers)` and keeps
 # heavy imports inside its handlers, so `swarm --help` stays fast.
 COMMAND_GROUPS: tuple[str, ...] = (
-    "bench", "config", "graph", "harness", "mcp", "model", "replay", "run", "runs", "symbols", "trace",
+    "bench", "config", "graph", "harness", "lsp", "mcp", "model", "replay", "run", "runs", "symbols", "trace",
 )
 
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from swarm.evaluation.netblock import NetworkBlock
+from editor_harness.network_guard import NetworkGuard
 
 _PASSED_THROUGH = (
     "HOME",
@@ -111,14 +111,14 @@ def run_shell(
     env: Mapping[str, str],
     log: Path,
     timeout: float,
-    block: NetworkBlock | None = None,
+    guard: NetworkGuard | None = None,
 ) -> CommandResult:
     """Run `command` with bash, appending its output to `log`. On timeout the
     whole process group is killed and the log says so."""
     argv: Sequence[str] = ["bash", "-c", command]
     run_env = dict(env)
-    if block is not None:
-        argv, run_env = block.wrap(argv, run_env)
+    if guard is not None:
+        argv, run_env = guard.wrap(argv), guard.environment(run_env)
     start = time.monotonic()
     with open(log, "ab") as out:
         out.write(f"+ {command}\n".encode())

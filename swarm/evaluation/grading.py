@@ -21,11 +21,15 @@ import subprocess
 import tempfile
 import time
 import traceback
+
+import trio
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from swarm.evaluation import netblock, overlay, patches, swebench_api
+from swarm.evaluation import overlay, patches, swebench_api
+from editor_harness.errors import TestRunError
+from editor_harness.network_guard import GuardMode, NetworkGuard, network_guard
 from swarm.evaluation.commands import clean_environment, run_shell
 from swarm.evaluation.environments import EnvironmentCache, PipOptions
 from swarm.evaluation.errors import EvaluationError, PatchApplyError
@@ -211,21 +215,43 @@ def _install(spec: EnvSpec, checkout: Path, env: dict[str, str], log: Path, time
         _note(log, f"install step exited {installed.returncode}; running the tests anyway")
 
 
+# --network-block names -> the harness's guard modes, and back for the report.
+NETWORK_BLOCKS: dict[str, GuardMode] = {"auto": GuardMode.AUTO, "namespace": GuardMode.NETNS, "socket-guard": GuardMode.SOCKET}
+_BLOCK_NAMES = {GuardMode.NETNS: "namespace", GuardMode.SOCKET: "socket-guard", GuardMode.NONE: "none"}
+
+
+def network_block(name: str) -> NetworkGuard:
+    """The harness's network guard as the grader runs tests: everything but
+    loopback blocked, and outbound traffic timing out as on a firewalled
+    network (the tarpit), which test suites written against a network expect."""
+    mode = NETWORK_BLOCKS.get(name)
+    if mode is None:
+        raise EvaluationError(f"unknown network block {name!r}; use {', '.join(NETWORK_BLOCKS)}")
+    try:
+        return trio.run(functools.partial(network_guard, mode, python=True, tarpit=True))
+    except TestRunError as exc:
+        raise EvaluationError(f"{exc}; use --network-block socket-guard") from None
+
+
+def block_name(guard: NetworkGuard) -> str:
+    return _BLOCK_NAMES.get(guard.mode, guard.mode.value)
+
+
 def _run_tests(job: GradeJob, checkout: Path, env_root: Path, output: Path, progress: _Progress) -> None:
     """The spec's test command on the test patch's files, network blocked,
     output between swebench's start/end markers."""
     settings = job.settings
-    block = netblock.named(settings.network_block)
-    progress.env["network_block"] = block.name
+    guard = network_block(settings.network_block)
+    progress.env["network_block"] = block_name(guard)
     command = "\n".join([*job.spec.eval_commands, command_for_tests(job.instance, job.spec)])
-    output.write_text(f"+ network blocked ({block.name})\n{swebench_api.START_TEST_OUTPUT}\n")
+    output.write_text(f"+ network blocked ({block_name(guard)})\n{swebench_api.START_TEST_OUTPUT}\n")
     tests = run_shell(
         command,
         cwd=checkout,
         env=clean_environment(env_root, for_install=False),
         log=output,
         timeout=settings.test_timeout,
-        block=block,
+        guard=guard,
     )
     with open(output, "a", encoding="utf-8") as out:
         out.write(f"\n{swebench_api.END_TEST_OUTPUT}\n")

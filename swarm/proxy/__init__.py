@@ -15,6 +15,7 @@ Policies, one module each, imported only when chosen:
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from swarm.proxy.errors import ProxyError, ProxyQuit
@@ -37,7 +38,9 @@ POLICY_HELP: dict[str, str] = {
     "editor": "your editor decides (only through `swarm lsp`)",
 }
 
-__all__ = ["POLICIES", "POLICY_HELP", "ProxyError", "ProxyQuit", "ProxySettings", "make_proxy", "policy_help"]
+__all__ = [
+    "POLICIES", "POLICY_HELP", "ProxyError", "ProxyQuit", "ProxySettings", "close_proxy", "make_proxy", "policy_help",
+]
 
 
 def policy_help() -> str:
@@ -52,14 +55,16 @@ def make_proxy(
     runlog: RunLog | None = None,
     console: Console | None = None,
     model: Model | None = None,
+    model_factory: Callable[[str], Model] | None = None,
 ) -> ProxyUser:
     """The proxy user for `spec` (see POLICIES), set up from `config`'s `[proxy]`.
 
-    `model` is the reviewer for `llm`; the caller owns it (closes it). Without
-    it, the `reviewer` role's model is built from `config` and belongs to the
-    proxy: close it with `await proxy.aclose()`. `console` is where `human`
-    draws (default: the terminal). `runlog` is where `replay:` reads the
-    recorded decisions.
+    The reviewer for `llm` is `model`, else `model_factory("reviewer")` (the
+    run driver's role -> Model factory), both owned by the caller; else the
+    `reviewer` role's model is built from `config` and belongs to the proxy:
+    `await close_proxy(proxy)` when the run ends. `console` is where `human`
+    draws (default: the terminal's stderr). `runlog` is where `replay:` reads
+    the recorded decisions.
     """
     policy, _, rest = spec.strip().partition(":")
     settings = ProxySettings.from_config(config)
@@ -67,6 +72,8 @@ def make_proxy(
         return _policy_module("auto").AutoProxy(settings)
     if policy == "llm" and not rest:
         llm = _policy_module("llm")
+        if model is None and model_factory is not None:
+            model = model_factory("reviewer")
         if model is not None:
             return llm.LlmProxy(model, settings=settings)
         from swarm.models import model_for
@@ -80,12 +87,18 @@ def make_proxy(
             "from the command line choose auto, llm or human"
         )
     if policy == "replay":
-        return _replay(rest, config=config, runlog=runlog, console=console, model=model)
+        return _replay(rest, config=config, runlog=runlog, console=console, model=model, model_factory=model_factory)
     raise ProxyError(f"unknown proxy policy {spec!r}; choose one of: {', '.join(POLICIES)}")
 
 
 def _replay(
-    rest: str, *, config: SwarmConfig, runlog: RunLog | None, console: Console | None, model: Model | None
+    rest: str,
+    *,
+    config: SwarmConfig,
+    runlog: RunLog | None,
+    console: Console | None,
+    model: Model | None,
+    model_factory: Callable[[str], Model] | None,
 ) -> ProxyUser:
     run_ref, _, fallback_spec = rest.partition(":")
     if not run_ref:
@@ -97,9 +110,19 @@ def _replay(
     if runlog is None:
         raise ProxyError(f"replay:{run_ref} needs the run log that recorded that run")
     run_id = runlog.resolve_run(run_ref)
-    fallback = make_proxy(fallback_spec, config=config, runlog=runlog, console=console, model=model)
+    fallback = make_proxy(
+        fallback_spec, config=config, runlog=runlog, console=console, model=model, model_factory=model_factory
+    )
     proxy: ProxyUser = module.ReplayProxy(run_id, runlog, fallback)
     return proxy
+
+
+async def close_proxy(proxy: ProxyUser) -> None:
+    """Release what a proxy holds (the reviewer model make_proxy built for
+    `llm`); a no-op for the policies that hold nothing."""
+    closer = getattr(proxy, "aclose", None)
+    if closer is not None:
+        await closer()
 
 
 def _policy_module(policy: str) -> Any:

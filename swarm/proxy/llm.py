@@ -20,11 +20,12 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import json
+import math
 from collections.abc import Callable, Mapping
 from string import Template
 from typing import Any
 
-from swarm.local_model.prompt_budget import budgets_for, estimate_tokens, fit_lines
+from swarm.local_model.prompt_budget import BYTES_PER_TOKEN, budgets_for, estimate_tokens, fit_lines
 from swarm.models.errors import MalformedToolCall
 from swarm.protocols import ApprovalRequest, ChatMessage, Model, ToolSpec, Verdict
 from swarm.proxy.auto import Assessment, assess, first_line
@@ -164,13 +165,13 @@ def build_prompt(request: ApprovalRequest, assessment: Assessment, *, context_to
         "reproduction": _reproduction(request),
     }
     fixed = (
-        estimate_tokens(system)
-        + estimate_tokens(template.safe_substitute({name: "" for name in parts}, what=what, attempt=request.attempt))
-        + estimate_tokens(json.dumps(VERDICT_TOOL.parameters))
+        count_tokens(system)
+        + count_tokens(template.safe_substitute({name: "" for name in parts}, what=what, attempt=request.attempt))
+        + count_tokens(json.dumps(VERDICT_TOOL.parameters))
         + TEMPLATE_OVERHEAD_TOKENS
     )
     room = budgets_for(context_tokens)["proxy_user"].prompt - fixed
-    limits = share_out(room, {name: estimate_tokens(text) for name, text in parts.items()})
+    limits = share_out(room, {name: count_tokens(text) for name, text in parts.items()})
     user = template.substitute({name: fit(text, limits[name]) for name, text in parts.items()},
                                what=what, attempt=request.attempt)
     return (ChatMessage("system", system), ChatMessage("user", user))
@@ -198,7 +199,18 @@ def fit(text: str, max_tokens: int) -> str:
         line if len(line) <= MAX_LINE_CHARS else line[:MAX_LINE_CHARS] + f" … [{len(line) - MAX_LINE_CHARS} chars cut]"
         for line in text.strip("\n").splitlines()
     ]
-    return fit_lines("\n".join(lines), max_tokens, count=estimate_tokens)
+    return fit_lines("\n".join(lines), max_tokens, count=count_tokens)
+
+
+def count_tokens(text: str) -> int:
+    """A token estimate that stays on the safe side for digit-dense text.
+
+    Qwen-style tokenizers split numbers one digit per token, so line numbers,
+    ids and numeric data count far more than bytes / 2.8 (bench.proxy measured
+    a 3000-line numeric diff at 1.27x that estimate). Digits count one each,
+    the rest as `estimate_tokens` does."""
+    digits = sum(ch.isdigit() for ch in text)
+    return digits + estimate_tokens(text) - math.floor(digits / BYTES_PER_TOKEN)
 
 
 def _rules(assessment: Assessment) -> str:

@@ -171,3 +171,69 @@ async def test_namespace_without_iproute2_uses_the_python_helper(tmp_path: Path,
     if await netns_available():
         seen = await _probe(NetworkGuard(GuardMode.NETNS, prefix=prefix), tmp_path)
         assert seen["loopback"] == "ok" and seen["private"] != "connected"
+
+
+TARPIT_PROBE = r"""
+import socket, time
+out = {}
+try:
+    socket.create_connection(("10.255.255.1", 80), timeout=1); out["tarpit"] = "connected"
+except socket.timeout:
+    out["tarpit"] = "timeout"
+except OSError as exc:
+    out["tarpit"] = "oserror %s" % exc.errno
+try:
+    socket.socket().connect(("10.255.255.1", 80)); out["no_timeout"] = "connected"
+except socket.timeout:
+    out["no_timeout"] = "timeout"
+except OSError as exc:
+    out["no_timeout"] = "oserror"
+try:
+    socket.getaddrinfo("example.com", 443); out["dns"] = "resolved"
+except OSError:
+    out["dns"] = "failed"
+server = socket.socket(); server.bind(("127.0.0.1", 0)); server.listen(1)
+socket.create_connection(server.getsockname(), timeout=5).close(); out["loopback"] = "ok"
+print(sorted(out.items()))
+"""
+
+
+async def _tarpit_probe(guard: NetworkGuard, tmp_path: Path) -> str:
+    env = guard.environment(scrubbed_environment())
+    result = await run_process(guard.wrap([sys.executable, "-c", TARPIT_PROBE]), cwd=tmp_path, env=env, timeout=120)
+    assert result.exit_code == 0, result.stderr_tail
+    return result.stdout_tail.strip().splitlines()[-1]
+
+
+async def test_socket_guard_tarpit_times_out_like_a_firewalled_network(tmp_path: Path) -> None:
+    guard = await network_guard(GuardMode.SOCKET, tarpit=True)
+    assert guard.tarpit and guard.environment({})["SWARM_NETWORK_TARPIT"] == "1"
+    # A connect with a timeout times out; one without fails at once; names never resolve.
+    assert await _tarpit_probe(guard, tmp_path) == (
+        "[('dns', 'failed'), ('loopback', 'ok'), ('no_timeout', 'oserror'), ('tarpit', 'timeout')]"
+    )
+
+
+async def test_netns_tarpit_swallows_outbound_traffic(tmp_path: Path) -> None:
+    if not await netns_available():
+        pytest.skip("unprivileged network namespaces are disabled on this kernel; the socket-guard test covers the tarpit")
+    guard = await network_guard(GuardMode.NETNS, tarpit=True)
+    assert guard.mode is GuardMode.NETNS and "route add default dev lo" in " ".join(guard.prefix)
+    out = await _tarpit_probe(guard, tmp_path)
+    # Without iproute2 only loopback comes up and the tarpit fails at once instead.
+    assert out.startswith("[('dns', 'failed'), ('loopback', 'ok')")
+    assert out.endswith("('tarpit', 'timeout')]") or out.endswith("('tarpit', 'oserror 101')]")
+
+
+async def test_netns_blocks_non_python_programs_too(tmp_path: Path) -> None:
+    if not await netns_available():
+        pytest.skip("unprivileged network namespaces are disabled on this kernel")
+    guard = await network_guard(GuardMode.NETNS, tarpit=True)
+    result = await run_process(guard.wrap(["bash", "-c", "exec 3<>/dev/tcp/10.255.255.1/80"]), cwd=tmp_path,
+                               env=scrubbed_environment(), timeout=120)
+    assert result.exit_code != 0
+
+
+async def test_without_tarpit_nothing_changes(tmp_path: Path) -> None:
+    guard = await network_guard(GuardMode.SOCKET)
+    assert not guard.tarpit and "SWARM_NETWORK_TARPIT" not in guard.environment({})

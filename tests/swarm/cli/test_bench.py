@@ -103,3 +103,32 @@ def test_envs_lists_cached_environments(tmp_path: Path, capsys: pytest.CaptureFi
 def test_bench_without_a_command_shows_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench"]) == 2
     assert "eval" in capsys.readouterr().out
+
+
+def test_run_oracle_writes_predictions_resumes_and_grades(
+    tiny: TinyRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    instances = write_instances(tmp_path / "instances.jsonl", tiny, 2)
+    out = tmp_path / "out" / "oracle.jsonl"
+    argv = ["bench", "run", "--oracle-direct", "--instances", str(instances), "--mirrors", str(tiny.mirrors),
+            "--out", str(out), "--no-env", "--no-servers", "--workers", "1", "--timeout", "120"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "running 2 instance(s) in oracle-direct mode (0 already in" in captured.err
+    assert "[2/2] acme__tiny-" in captured.err and " accepted oracle-" in captured.err
+    assert "ran 2 (accepted 2); skipped 0" in captured.out
+    predictions = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {p["model_name_or_path"] for p in predictions} == {"oracle"}
+    assert all("return a + b" in p["model_patch"] for p in predictions)
+    assert len(out.with_name("oracle.runs.jsonl").read_text().splitlines()) == 2
+
+    assert main(argv) == 0
+    assert "ran 0 (nothing to run); skipped 2" in capsys.readouterr().out
+
+
+def test_run_refuses_bad_combinations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["bench", "run", "--instances", str(tmp_path / "i.jsonl"), "--mirrors", str(tmp_path), "--out", str(tmp_path / "o.jsonl")]
+    assert main([*base, "--oracle", "--candidates", "3"]) != 0
+    assert "--oracle runs the gold patch once" in capsys.readouterr().err
+    assert main([*base, "--candidates", "0"]) != 0
+    assert "--candidates must be at least 1" in capsys.readouterr().err

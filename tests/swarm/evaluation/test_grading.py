@@ -159,3 +159,15 @@ def test_a_missing_mirror_is_an_error_with_the_reason(tiny: TinyRepo, settings: 
 
     assert result.status == ERROR
     assert "no mirror of acme/tiny" in result.error
+
+
+def test_network_blocks_are_the_harness_guard_with_a_tarpit() -> None:
+    from editor_harness.network_guard import GuardMode
+    from swarm.evaluation.errors import EvaluationError
+    from swarm.evaluation.grading import block_name, network_block
+
+    guard = network_block("socket-guard")
+    assert guard.mode is GuardMode.SOCKET and guard.tarpit and block_name(guard) == "socket-guard"
+    assert block_name(network_block("auto")) in ("namespace", "socket-guard")
+    with pytest.raises(EvaluationError, match="unknown network block 'firewall'"):
+        network_block("firewall")

@@ -10,7 +10,8 @@ import pytest
 
 from swarm.config import parse_config
 from swarm.errors import SwarmError
-from swarm.proxy import POLICIES, ProxyError, make_proxy, policy_help
+from swarm.protocols import Model
+from swarm.proxy import POLICIES, ProxyError, close_proxy, make_proxy, policy_help
 from swarm.proxy.auto import AutoProxy
 from swarm.proxy.llm import LlmProxy
 
@@ -84,3 +85,31 @@ async def test_llm_uses_the_callers_model_or_builds_the_reviewer(tmp_path: Path)
     given = make_proxy("llm", config=CONFIG, model=built.model)
     assert isinstance(given, LlmProxy) and not given.owns_model and given.model is built.model
     assert given.settings.allow_warnings is False
+    roles: list[str] = []
+
+    def factory(role: str) -> Model:
+        roles.append(role)
+        return built.model
+
+    made = make_proxy("llm", config=CONFIG, model_factory=factory)
+    assert isinstance(made, LlmProxy) and not made.owns_model and roles == ["reviewer"]
+    assert make_proxy("auto", config=CONFIG, model_factory=factory) and roles == ["reviewer"]  # only llm asks
+
+
+@pytest.mark.anyio
+async def test_close_proxy_closes_only_what_the_proxy_owns(tmp_path: Path) -> None:
+    script = tmp_path / "r.toml"
+    script.write_text('[[reply]]\nrole = "reviewer"\ntext = "unused"\n')
+    config = parse_config({"models": {"reviewer": {"provider": "scripted", "model": str(script)}}}, env={})
+    closed: list[str] = []
+    built = make_proxy("llm", config=config)
+    assert isinstance(built, LlmProxy)
+
+    async def aclose() -> None:
+        closed.append("model")
+
+    built.model.aclose = aclose  # type: ignore[attr-defined]
+    await close_proxy(built)
+    await close_proxy(make_proxy("llm", config=config, model=built.model))
+    await close_proxy(make_proxy("auto", config=config))
+    assert closed == ["model"]

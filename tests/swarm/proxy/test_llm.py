@@ -19,9 +19,10 @@ from swarm.models.errors import ScriptExhausted
 from swarm.protocols import CallRecord, ChatMessage
 from swarm.proxy import make_proxy
 from swarm.proxy.auto import assess
-from swarm.proxy.llm import VERDICT_TOOL, LlmProxy, build_prompt, fit, prompt_template, share_out
+from swarm.proxy.llm import VERDICT_TOOL, LlmProxy, build_prompt, count_tokens, fit, prompt_template, share_out
 from swarm.proxy.settings import ProxySettings
 from swarm.redact import REDACTED
+from swarm.runlog import RunLog
 from tests.swarm.models import openai_wire as ow
 from tests.swarm.models.loopback import Received, Respond, serve
 from tests.swarm.proxy.evidence import (
@@ -29,6 +30,7 @@ from tests.swarm.proxy.evidence import (
     ASSERT_MESSAGE,
     FAILING,
     FIX,
+    ISSUE,
     diagnostic,
     hand_built,
     passing_report,
@@ -156,7 +158,7 @@ def test_prompt_holds_the_evidence() -> None:
     req = request(passing_report(), reproduction_before=before, reproduction_after=run((FAILING, Outcome.PASSED)),
                   attempt=3)
     system, user = build_prompt(req, assess(req), context_tokens=4096)
-    assert system.role == "system" and "calling the tool `verdict` once" in system.content
+    assert system.role == "system" and "calling the tool `verdict` once" in system.content and "special-cases" in system.content
     text = user.content
     assert "BulkDiscount does not apply at exactly min_quantity" in text
     assert f"Proposal p1: a rewrite of {APPLIES_TO}, attempt 3." in text
@@ -179,15 +181,22 @@ def test_a_huge_proposal_is_cut_to_fit_the_window_with_visible_markers(context: 
     req = request(report, diff=diff, issue=issue, rationale="because " * 2000 + "\n" + "z" * 5000)
     system, user = build_prompt(req, assess(req), context_tokens=context)
     reserve = budgets_for(context)["proxy_user"].reply
-    used = estimate_tokens(system.content) + estimate_tokens(user.content) + estimate_tokens(
-        json.dumps(VERDICT_TOOL.parameters)
-    )
+    used = count_tokens(system.content) + count_tokens(user.content) + count_tokens(json.dumps(VERDICT_TOOL.parameters))
     assert used <= context - reserve
     issue_part, _, rest = user.content.partition("Agent's rationale:")
     diff_part = rest.partition("Diff:")[2].partition("Checks:")[0]
     assert "lines omitted)" in issue_part and "lines omitted)" in diff_part
     assert "chars cut]" in user.content
     assert "value_0 = compute(0)" in user.content and "value_2999 = compute(2999)" in user.content
+
+
+def test_digits_count_one_token_each() -> None:
+    # Qwen's tokenizer splits numbers into digits: bytes / 2.8 under-counts numeric text.
+    numeric = "value_2999 = compute(2999, scale=2.5)  # step 2999\n" * 10
+    assert count_tokens(numeric) > estimate_tokens(numeric) * 1.3
+    prose = "The comparison must be inclusive at the threshold.\n"
+    assert count_tokens(prose) == estimate_tokens(prose)
+    assert count_tokens("") == 0 and count_tokens("7") >= 1
 
 
 def test_share_out_gives_spare_room_to_the_hungry_parts() -> None:
@@ -215,7 +224,7 @@ def test_the_prompt_file_is_package_data_with_both_parts() -> None:
 
 
 async def test_openai_compatible_reviewer_on_loopback_with_a_real_report(
-    python_repo: Path, monkeypatch: pytest.MonkeyPatch
+    python_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     async with open_session(python_repo, servers=False, test_timeout=120) as session:
@@ -231,6 +240,9 @@ async def test_openai_compatible_reviewer_on_loopback_with_a_real_report(
         seen.append(received)
         return ow.invalid_request(received) or Respond(200, body)  # type: ignore[return-value]
 
+    log_path = tmp_path / "runs.sqlite3"
+    runlog = RunLog.open(log_path)
+    run_id = runlog.create_run(repo=python_repo, issue_text=ISSUE)
     async with serve(handler) as server:
         config = parse_config(
             {"models": {"reviewer": {"provider": "openai-compatible", "model": "qwen2.5-coder-1.5b-instruct",
@@ -238,12 +250,20 @@ async def test_openai_compatible_reviewer_on_loopback_with_a_real_report(
              "proxy": {"context_tokens": 4096}},
             env={},
         )
-        proxy = make_proxy("llm", config=config)
-        assert isinstance(proxy, LlmProxy)
-        async with proxy:
-            verdict = await proxy.decide(request(report, reproduction_before=base))
+        async with model_for("reviewer", config, observers=[runlog.call_recorder(run_id)]) as model:
+            proxy = make_proxy("llm", config=config, model=model)
+            verdict = await proxy.decide(request(report, run_id=run_id, reproduction_before=base))
     assert verdict.approved and verdict.policy == "llm:openai-compatible:qwen2.5-coder-1.5b-instruct"
     assert KEY not in verdict.reason and REDACTED in verdict.reason
+    # Through the run log as the run driver records it: no key anywhere on disk.
+    runlog.record_proposal(run_id, proposal_id="p1", symbol_id=APPLIES_TO, base_version=1, new_source=FIX,
+                           rationale="off by one")
+    runlog.record_check_report(run_id, "p1", report.to_json(), report.ok)
+    runlog.record_verdict(run_id, "p1", "approved", verdict.reason, verdict.policy)
+    assert [(c.call.role, c.call.ok) for c in runlog.model_calls(run_id)] == [("reviewer", True)]
+    runlog.close()
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("runs.sqlite3*"))
+    assert b"Correct: >= applies the discount" in stored and KEY.encode() not in stored
     sent = seen[0]
     assert sent.headers["authorization"] == f"Bearer {KEY}"  # the key goes to the provider, and only there
     payload = sent.json()

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from swarm.evaluation.gold_plan import plan_file
+from swarm.evaluation.mirrors import clone_at
+from swarm.evaluation.oracle_swarm import PatchPlan, oracle_script, owner_runs, run_oracle_swarm, swarm_plan
+from swarm.models.scripted import parse_script
+from tests.swarm.evaluation.conftest import BUGGY, FIXED, TinyRepo
+
+pytestmark = pytest.mark.anyio
+
+GOLD = "import math\n\n" + FIXED.replace("def zero():\n    return 0", "def zero():\n    return math.floor(0.5)")
+
+
+def test_the_script_assigns_each_owner_in_order_and_proposes_its_post_image(tmp_path: Path) -> None:
+    plan = PatchPlan((plan_file("tiny/__init__.py", BUGGY, GOLD),), {"tiny/__init__.py": GOLD})
+    assert [owner for owner, _ in owner_runs(plan.ops)] == [
+        "tiny/__init__.py::<module>", "tiny/__init__.py::add", "tiny/__init__.py::zero"]
+    script = oracle_script(plan, "acme__tiny-1")
+    replies = script["reply"]
+    coordinator = [r["tool_calls"][0]["name"] for r in replies if r["role"] == "coordinator" and "turn" in r]
+    assert coordinator == ["assign", "wait", "assign", "wait", "assign", "wait", "finish"]
+    module = [r for r in replies if r.get("agent") == "tiny/__init__.py::<module>"]
+    assert [r["tool_calls"][0]["name"] for r in module] == ["propose_rewrite", "done"]
+    assert module[0]["tool_calls"][0]["arguments"]["new_source"].startswith("import math\n")
+    # The scripted model accepts it as a script.
+    parsed = parse_script(script, tmp_path / "oracle.json")
+    assert len(parsed.replies) == len(replies)
+
+
+def test_inserts_are_proposed_by_the_parent_as_new_members() -> None:
+    pre = "class A:\n    def f(self):\n        return 1\n"
+    post = pre + "\n    def g(self):\n        return 2\n"
+    plan = PatchPlan((plan_file("a.py", pre, post, anchored_inserts=False),), {"a.py": post})
+    [proposal] = [r for r in oracle_script(plan, "x")["reply"] if r.get("agent") == "a.py::A" and r["tool_calls"][0]["name"] == "propose_rewrite"]
+    assert proposal["tool_calls"][0]["arguments"]["insert_child"] is True
+
+
+async def test_the_gold_patch_through_run_swarm(tiny: TinyRepo, tmp_path: Path) -> None:
+    instance = tiny.instance("acme__tiny-1", gold={"tiny/__init__.py": GOLD})
+    checkout = clone_at(tiny.mirrors, tiny.repo, tiny.base_commit, tmp_path / "checkout")
+    outcome = await run_oracle_swarm(instance, checkout, script_dir=tmp_path, python=sys.executable, servers=False, test_timeout=120)
+    assert outcome.status == "accepted", outcome.reason
+    assert outcome.matches_gold == "same" and "3/3 proposal(s) approved" in outcome.reason
+    assert all(s.stages["approval"]["status"] == "approved" for s in outcome.steps)
+    assert "+import math" in outcome.patch and "+    return a + b" in outcome.patch
+
+
+async def test_a_removed_symbol_is_not_expressible_with_the_swarms_tools(tiny: TinyRepo, tmp_path: Path) -> None:
+    gold = BUGGY.replace("\n\ndef zero():\n    return 0\n", "\n")
+    instance = tiny.instance("acme__tiny-2", gold={"tiny/__init__.py": gold})
+    checkout = clone_at(tiny.mirrors, tiny.repo, tiny.base_commit, tmp_path / "checkout")
+    assert not swarm_plan(instance, checkout).expressible
+    outcome = await run_oracle_swarm(instance, checkout, script_dir=tmp_path, servers=False)
+    assert outcome.status == "not_expressible" and "no delete operation" in outcome.reason
