@@ -44,14 +44,23 @@ def code_blocks(issue: str) -> tuple[CodeBlock, ...]:
     return tuple(CodeBlock(m.group(1).lower(), m.group(2).strip("\n")) for m in _FENCE.finditer(issue))
 
 
-_WRAPPED = re.compile(r"^\s*```[A-Za-z0-9_+-]*[^\n]*\n(.*?)\n?```\s*$", re.DOTALL)
+_OPEN_FENCE = re.compile(r"^```[A-Za-z0-9_+-]*\s*$")
+_CLOSE_FENCE = re.compile(r"^```\s*$")
 
 
 def unfence(code: str) -> str:
-    """`code` without the markdown fence a small model often wraps it in
-    (```python ... ```); anything else unchanged."""
-    match = _WRAPPED.match(code)
-    return match.group(1) if match else code
+    """The code inside the first markdown fence a small model wrapped its
+    answer in (```python ... ```, with or without prose around it); `code`
+    unchanged when no line opens a fence at column 0 (a fence inside a
+    docstring or a doc comment is indented or prefixed, so it stays)."""
+    lines = code.splitlines()
+    for start, line in enumerate(lines):
+        if _OPEN_FENCE.match(line):
+            for end in range(start + 1, len(lines)):
+                if _CLOSE_FENCE.match(lines[end]):
+                    return "\n".join(lines[start + 1:end])
+            return "\n".join(lines[start + 1:])
+    return code
 
 
 def issue_names(issue: str) -> tuple[str, ...]:

@@ -71,7 +71,8 @@ def test_reproduction_path_is_new_and_collected(tmp_path: Path) -> None:
 
 def test_unfence_strips_only_a_wrapping_fence() -> None:
     assert unfence("```python\ndef f():\n    return 1\n```") == "def f():\n    return 1"
-    assert unfence("  ```\nx = 1\n```\n") == "x = 1"
+    assert unfence("Here is the fix:\n```rust\nfn f() {}\n```\nThis compiles.") == "fn f() {}"
+    assert unfence("```\nx = 1\n") == "x = 1"
     assert unfence("def f():\n    return 1\n") == "def f():\n    return 1\n"
     inner = 'def f():\n    """Example:\n    ```\n    f()\n    ```\n    """\n'
     assert unfence(inner) == inner
