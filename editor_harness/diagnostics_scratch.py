@@ -5,28 +5,19 @@ change (the tree the user works in is never written to)."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from symbols.files import SKIPPED_DIRS
+from symbols.files import SKIPPED_DIRS, git_files
 
 
 def _listed_files(root: Path) -> list[str] | None:
-    try:
-        result = subprocess.run(
-            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True,
-            check=False,
-        )
-    except FileNotFoundError:
+    names = git_files(root)
+    if names is None:
         return None
-    if result.returncode != 0:
-        return None
-    names = result.stdout.decode("utf-8", errors="surrogateescape").split("\0")
-    return [n for n in names if n and not any(part in SKIPPED_DIRS for part in n.split("/")[:-1])]
+    return [n for n in names if not any(part in SKIPPED_DIRS for part in n.split("/")[:-1])]
 
 
 @contextmanager

@@ -18,7 +18,8 @@ SKIPPED_DIRS = frozenset(
 )
 
 
-def _git_files(root: Path) -> list[str] | None:
+def git_files(root: Path) -> list[str] | None:
+    """Tracked and untracked-but-not-ignored files of a git work tree, or None when `root` is not one."""
     try:
         result = subprocess.run(
             ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
@@ -110,7 +111,7 @@ def candidate_files(root: Path) -> list[str]:
     that honours every .gitignore on the way down.
     """
     root = Path(root)
-    listed = _git_files(root)
+    listed = git_files(root)
     candidates = listed if listed is not None else _walk_files(root)
     return sorted(
         rel
