@@ -19,6 +19,7 @@ import difflib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import trio
@@ -61,6 +62,17 @@ def only(run: TestRun | None, path: str) -> TestRun | None:
     failed = any(r.outcome in (Outcome.FAILED, Outcome.ERROR) for r in results)
     # The exit code is the whole run's; this part's own is what its results say.
     return replace(run, selection=(path,), results=results, exit_code=(run.exit_code or 1) if failed else 0)
+
+
+def _restore(file: Path, content: bytes | None) -> None:
+    """Put back a file's bytes as they were before an undecided edit."""
+    try:
+        if content is None:
+            file.unlink(missing_ok=True)
+        elif _read(file) != content:
+            file.write_bytes(content)
+    except OSError:
+        pass  # the run is ending; resume resets the checkout anyway
 
 
 def runner_groups(selection: Sequence[str]) -> list[list[str]]:
@@ -161,37 +173,44 @@ class HarnessParticipant:
         tests_before = state.accepted_run(tests)
         before = _read(workspace.root / path)
         pipeline = state.session.pipeline
-        # Only the owner rewrites a symbol, so a file version moved on by other
-        # symbols' edits is no conflict: the base version is kept for the record.
-        if op == "insert":
-            report = await pipeline.insert_and_check(symbol_id, body["new_source"], tests=tests or None)
-        else:
-            report = await pipeline.rewrite_and_check(symbol_id, body["new_source"], None, tests=tests or None)
-        sent = await self._bus.reply(message, MessageKind.CHECK_REPORT,
-                                     {"proposal_id": proposal_id, "report": report.to_json(), "passed": report.ok})
-        state.runlog.record_check_report(state.run_id, proposal_id, report.to_json(), report.ok, message_id=sent.id)
-        await pause_point("checked")
-        state.emit("check", f"{proposal_id}: checks {'passed' if report.ok else 'failed'}: "
-                   + "; ".join(f"{s.name} {s.status.value}" for s in report.stages),
-                   proposal_id=proposal_id, ok=report.ok, stages={s.name: s.status.value for s in report.stages})
-        if not report.applied or report.edit is None:
-            await self._refuse(message, f"the harness refused the edit: {report.syntax.summary}")
-            return
-        after = _read(workspace.root / path)
-        repro = state.reproduction
-        verdict = await self._ask(message, {
-            "proposal_id": proposal_id,
-            "symbol_id": symbol_id,
-            "diff": file_diff(path, before or b"", after or b""),
-            "rationale": body["rationale"],
-            "report": report.to_json(),
-            "new_source": body["new_source"],
-            "attempt": int(body.get("attempt", 1)),
-            "final": False,
-            "reproduction_before": repro.before.to_json() if repro else None,
-            "reproduction_after": _json(only(report.test_run, repro.path)) if repro else None,
-            "tests_before": _json(tests_before),
-        })
+        try:
+            # Only the owner rewrites a symbol, so a file version moved on by other
+            # symbols' edits is no conflict: the base version is kept for the record.
+            if op == "insert":
+                report = await pipeline.insert_and_check(symbol_id, body["new_source"], tests=tests or None)
+            else:
+                report = await pipeline.rewrite_and_check(symbol_id, body["new_source"], None, tests=tests or None)
+            sent = await self._bus.reply(message, MessageKind.CHECK_REPORT,
+                                         {"proposal_id": proposal_id, "report": report.to_json(), "passed": report.ok})
+            state.runlog.record_check_report(state.run_id, proposal_id, report.to_json(), report.ok, message_id=sent.id)
+            await pause_point("checked")
+            state.emit("check", f"{proposal_id}: checks {'passed' if report.ok else 'failed'}: "
+                       + "; ".join(f"{s.name} {s.status.value}" for s in report.stages),
+                       proposal_id=proposal_id, ok=report.ok, stages={s.name: s.status.value for s in report.stages})
+            if not report.applied or report.edit is None:
+                await self._refuse(message, f"the harness refused the edit: {report.syntax.summary}")
+                return
+            after = _read(workspace.root / path)
+            repro = state.reproduction
+            verdict = await self._ask(message, {
+                "proposal_id": proposal_id,
+                "symbol_id": symbol_id,
+                "diff": file_diff(path, before or b"", after or b""),
+                "rationale": body["rationale"],
+                "report": report.to_json(),
+                "new_source": body["new_source"],
+                "attempt": int(body.get("attempt", 1)),
+                "final": False,
+                "reproduction_before": repro.before.to_json() if repro else None,
+                "reproduction_after": _json(only(report.test_run, repro.path)) if repro else None,
+                "tests_before": _json(tests_before),
+            })
+        except trio.Cancelled:
+            # The run ended (budget, Ctrl-C, a quit at the approval prompt) while
+            # the edit was applied but undecided: take it back, so the run's patch
+            # holds approved edits only.
+            _restore(workspace.root / path, before)
+            raise
         reason = verdict.body["reason"]
         await pause_point("decided")
         if verdict.kind is MessageKind.APPROVAL:

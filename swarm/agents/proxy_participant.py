@@ -7,7 +7,9 @@ which moves the proposal to approved/rejected). The final acceptance of the
 whole patch has no proposal row: its verdict is the reply message plus an
 event `final.verdict` {approved, reason, policy, request}. A policy that
 fails (a reviewer model down, a closed terminal) rejects with the failure
-as the reason: the run goes on and the author may revise.
+as the reason: the run goes on and the author may revise. A policy that
+quits (`q` at the human prompt: RunQuit) ends the run `cancelled`, with no
+verdict: the proposal stays undecided and `swarm run --resume` asks again.
 
 Decisions are made one at a time, so a human is never asked two things at once.
 """
@@ -20,6 +22,7 @@ from typing import Any
 import trio
 
 from swarm.bus import Bus
+from swarm.errors import RunQuit
 from swarm.messages import Message, MessageKind, Role
 from swarm.models.errors import BudgetExceeded
 from swarm.protocols import ApprovalRequest, Verdict
@@ -54,6 +57,11 @@ class ProxyParticipant:
             state.set_agent(self.address, f"reviewing {label}")
             try:
                 verdict = await state.proxy.decide(request)
+            except RunQuit as exc:
+                state.runlog.record_event(state.run_id, "proxy.quit", {"request": message.id, "reason": str(exc)})
+                state.set_agent(self.address, "quit")
+                state.end("cancelled", str(exc) or f"the run was cancelled; resume it with `swarm run --resume {state.run_id}`")
+                return
             except BudgetExceeded as exc:
                 state.end("budget", str(exc))
                 verdict = Verdict(False, f"not reviewed: {exc}", state.proxy.name)

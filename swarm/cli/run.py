@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from swarm.proxy import policy_help
+
 EXIT_ACCEPTED = 0
 EXIT_NOT_ACCEPTED = 3
 RECENT_EVENTS = 8
@@ -33,7 +35,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--issue", metavar="FILE", help="file holding the issue text (`-` or absent: stdin)")
     parser.add_argument("--config", type=Path, metavar="FILE", help="swarm.toml to use (default: searched)")
     parser.add_argument("--proxy", default="auto", metavar="POLICY",
-                        help="who approves each rewrite: auto (rules on the evidence), llm (reviewer model), human (you)")
+                        help=f"who approves each rewrite (default auto) — {policy_help()}")
     parser.add_argument("--model", metavar="PROVIDER:MODEL", help="model for every role, e.g. anthropic:claude-sonnet-4-5")
     parser.add_argument("--budget-steps", metavar="N", help="at most N model calls")
     parser.add_argument("--budget-tokens", metavar="N", help="at most N tokens")

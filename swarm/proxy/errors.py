@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from swarm.errors import SwarmError
+from swarm.errors import RunQuit, SwarmError
 
 
 class ProxyError(SwarmError):
@@ -10,6 +10,6 @@ class ProxyError(SwarmError):
     `[proxy]` setting, no terminal for the human policy."""
 
 
-class ProxyQuit(SwarmError):
+class ProxyQuit(RunQuit):
     """The human at the terminal chose to quit: the run driver ends the run
     as cancelled and keeps its state for `--resume`."""

@@ -74,14 +74,31 @@ class ProxyNotAvailable(SwarmError):
     """The proxy policies (swarm.proxy) are not part of this build."""
 
 
-def _make_proxy(request: RunRequest, runlog: RunLog) -> ProxyUser:
+class _ReviewerWanted(Exception):
+    """The proxy spec asks for the reviewer model: it is built with the run's models."""
+
+
+def _want_reviewer(role: str) -> Model:
+    raise _ReviewerWanted(role)
+
+
+def _make_proxy(request: RunRequest, runlog: RunLog, model_factory: Callable[[str], Model]) -> ProxyUser:
     try:
         from swarm.proxy import make_proxy
     except ImportError:
         raise ProxyNotAvailable(
             f"the proxy user policies (swarm.proxy) are not in this build, so --proxy {request.proxy} cannot be used"
         ) from None
-    return make_proxy(request.proxy, config=request.config, runlog=runlog)
+    return make_proxy(request.proxy, config=request.config, runlog=runlog, model_factory=model_factory)
+
+
+def _early_proxy(request: RunRequest, runlog: RunLog) -> ProxyUser | None:
+    """The proxy, or None when it needs the reviewer model; either way a bad
+    `--proxy` fails here, before a run or a checkout exists."""
+    try:
+        return _make_proxy(request, runlog, _want_reviewer)
+    except _ReviewerWanted:
+        return None
 
 
 @dataclass(slots=True)
@@ -103,7 +120,9 @@ async def run_swarm(
     toplevel, subdir = await locate_repo(request.repo)
     runlog = RunLog.open(request.runlog or runlog_path(toplevel))
     try:
-        chosen_proxy = proxy if proxy is not None else _make_proxy(request, runlog)
+        # A reviewer model (`llm`) is opened with the run's models in _run, so its
+        # calls count against the budget, are logged, and it is closed at the end.
+        chosen_proxy = proxy if proxy is not None else _early_proxy(request, runlog)
         if request.resume:
             prepared = await _prepare_resume(request, runlog)
         else:
@@ -159,12 +178,13 @@ async def _open_models(
     run_id: str,
     tracker: SpendTracker,
     model_factory: Callable[[str], Model] | None,
+    roles: tuple[str, ...] = ROLES,
 ) -> dict[str, Model]:
     from swarm.models.providers import model_for
 
     recorder = runlog.call_recorder(run_id)
     models: dict[str, Model] = {}
-    for role in ROLES:
+    for role in roles:
         if model_factory is not None:
             model = model_factory(role)
             if isinstance(model, ChatModel):
@@ -187,7 +207,7 @@ async def _run(
     request: RunRequest,
     runlog: RunLog,
     prepared: _Prepared,
-    proxy: ProxyUser,
+    proxy: ProxyUser | None,
     on_event: Callable[[RunEvent], None] | None,
     model_factory: Callable[[str], Model] | None,
     started: float,
@@ -208,6 +228,9 @@ async def _run(
     try:
         async with AsyncExitStack() as stack:
             models = await _open_models(stack, request, runlog, run_id, tracker, model_factory)
+            if proxy is None:
+                reviewer = await _open_models(stack, request, runlog, run_id, tracker, model_factory, roles=("reviewer",))
+                proxy = _make_proxy(request, runlog, lambda role: reviewer[role])
             label = model_label(models)
             scripted = " (scripted replies: no model is called)" if any(m.name.startswith("scripted:") for m in models.values()) else ""
             mode = run_mode(request.config)
