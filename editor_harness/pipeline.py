@@ -10,7 +10,11 @@
   what the edit introduced (errors fail the stage; warnings are listed);
 - tests: the selected tests (given, else `select_tests` for the symbol) run
   with a hard timeout, off the network; a test that passed at its previous
-  run in this pipeline and fails now is a regression.
+  run in this pipeline and fails now is a regression, once a re-run of the
+  failing ones confirms it (a test that passes on the re-run is flaky: said
+  in the report's `notes`, not a regression). Tests that `learn_base`
+  found uncollectable on the base (a missing package, a broken conftest)
+  are left out of every selection, with a note: their error is not the edit's.
 
 Every stage's failure is reported in the CheckReport, never raised: a
 crashed or hung language server, a runner that cannot start, a test run
@@ -32,13 +36,15 @@ from editor_harness.diagnostics import DiagnosticsDelta
 from editor_harness.edits import Edit
 from editor_harness.errors import HarnessError, SymbolNotFound, TestRunError
 from editor_harness.network_guard import GuardMode
-from editor_harness.testrun import Outcome, TestRun
+from editor_harness.testrun import Outcome, TestResult, TestRun
 from editor_harness.workspace import Workspace
 from symbols.errors import SymbolsError
 
 Keep = Literal["always", "passed", "never"]
 DEFAULT_TEST_TIMEOUT_S = 300.0
 DEFAULT_DIAGNOSTICS_TIMEOUT_S = 120.0
+# How the pytest runner marks a result that is a collection error, not a test.
+COLLECTION_FAILED = "collection failed: "
 
 
 class DiagnosticsSource(Protocol):
@@ -97,6 +103,7 @@ class CheckReport:
     selected_tests: tuple[str, ...] = ()
     regressions: tuple[str, ...] = ()
     fixes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def stages(self) -> tuple[Stage, Stage, Stage]:
@@ -123,6 +130,7 @@ class CheckReport:
             "selected_tests": list(self.selected_tests),
             "regressions": list(self.regressions),
             "fixes": list(self.fixes),
+            "notes": list(self.notes),
         }
 
     @classmethod
@@ -144,6 +152,7 @@ class CheckReport:
             selected_tests=tuple(data.get("selected_tests", ())),
             regressions=tuple(data.get("regressions", ())),
             fixes=tuple(data.get("fixes", ())),
+            notes=tuple(data.get("notes", ())),
         )
 
     def render(self, *, max_failures: int = 5) -> str:
@@ -163,6 +172,7 @@ class CheckReport:
             lines.append(f"    regressions: {', '.join(self.regressions)}")
         if self.fixes:
             lines.append(f"    now passing: {', '.join(self.fixes)}")
+        lines.extend(f"    note: {note}" for note in self.notes)
         if not self.applied and self.edit is not None:
             lines.append("    (the edit was undone)")
         return "\n".join(lines)
@@ -192,6 +202,8 @@ class CheckPipeline:
         self.python = python
         self.network = network
         self.last_outcomes: dict[str, Outcome] = {}
+        # Selected tests that cannot even be collected on the base, and why.
+        self.uncollectable: dict[str, str] = {}
 
     # ------------------------------------------------------------ entry points
 
@@ -232,12 +244,64 @@ class CheckPipeline:
         return await self._undo(edit)
 
     async def baseline(self, selection: Sequence[str]) -> TestRun:
-        """Run tests before any edit so later reports can name regressions and fixes."""
-        run = await self.workspace.run_tests(
-            selection, timeout=self.test_timeout, python=self.python, network=self.network
-        )
-        self._remember(run)
+        """Run tests before any edit so later reports can name regressions and fixes
+        (and find the tests that cannot be collected on the base: `learn_base`)."""
+        run = await self._run(selection)
+        await self.learn_base(run)
         return run
+
+    async def learn_base(self, run: TestRun) -> list[TestRun]:
+        """Remember a run of tests on the base, and find which of its tests cannot
+        be collected there (into `uncollectable`, left out of later selections).
+
+        A broken conftest or a missing package stops pytest before any test runs,
+        and one uncollectable file interrupts the whole session: then the files
+        run once more, alone (or the collectable rest together), so each test
+        gets its own base outcome. Returns the runs that stand for the base:
+        `[run]`, or those re-runs."""
+        self._remember(run)
+        bad = _uncollected(run)
+        files = _python_files(run.selection)
+        runs: list[TestRun] = []
+        if not run.results and bad and len(files) > 1:
+            bad = {}
+            for tests in files.values():
+                runs.append(await self._run(tests))
+                bad.update(_uncollected(runs[-1]))
+        elif bad and (rest := [t for t in run.selection if t not in bad]):
+            runs = [await self._run(rest), replace(run, results=tuple(r for r in run.results if _is_collection_error(r)))]
+        for extra in runs:
+            self._remember(extra)
+        for test, why in bad.items():
+            self.uncollectable.setdefault(test, why)
+        return runs or [run]
+
+    async def recheck(self, run: TestRun, suspects: Sequence[str]) -> tuple[TestRun, tuple[str, ...]]:
+        """Run `suspects` (tests of `run` that passed before and fail now) once more:
+        those that pass now are flaky, not regressions. Returns `run` with their
+        passing results instead, and their node ids."""
+        try:
+            again = await self._run(suspects)
+        except TestRunError:
+            return run, ()
+        passed = {r.node_id: r for r in again.results if r.outcome is Outcome.PASSED and r.node_id in suspects}
+        if again.timed_out or not passed:
+            return run, ()
+        results = tuple(passed.get(r.node_id, r) for r in run.results)
+        failing = any(r.outcome in (Outcome.FAILED, Outcome.ERROR) for r in results)
+        return replace(run, results=results, exit_code=run.exit_code if failing else 0), tuple(passed)
+
+    def regressions(self, run: TestRun) -> tuple[str, ...]:
+        """Failing tests of `run` that passed at their previous run; a file that no
+        longer collects counts when tests in it passed."""
+        passed = {node for node, outcome in self.last_outcomes.items() if outcome is Outcome.PASSED}
+        return tuple(
+            r.node_id for r in run.failures()
+            if r.node_id in passed or (_is_collection_error(r) and any(n.startswith(r.node_id + "::") for n in passed))
+        )
+
+    async def _run(self, selection: Sequence[str]) -> TestRun:
+        return await self.workspace.run_tests(selection, timeout=self.test_timeout, python=self.python, network=self.network)
 
     # ----------------------------------------------------------------- stages
 
@@ -267,7 +331,7 @@ class CheckPipeline:
                 return self._refused(symbol_id, path, base_version, exc, started, StageStatus.ERROR)
             syntax = Stage("syntax", StageStatus.PASSED, time.perf_counter() - step, _syntax_summary(edit))
             diagnostics, delta = await self._diagnostics(edit, before_text)
-        tests_stage, run, selected, regressions, fixes = await self._tests(edit, tests)
+        tests_stage, run, selected, regressions, fixes, notes = await self._tests(edit, tests)
         report = CheckReport(
             symbol_id=edit.symbol_id,
             path=edit.path,
@@ -284,6 +348,7 @@ class CheckPipeline:
             selected_tests=selected,
             regressions=regressions,
             fixes=fixes,
+            notes=notes,
         )
         applied = True
         if keep == "never" or (keep == "passed" and not report.ok):
@@ -340,9 +405,9 @@ class CheckPipeline:
 
     async def _tests(
         self, edit: Edit, tests: Sequence[str] | None
-    ) -> tuple[Stage, TestRun | None, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    ) -> tuple[Stage, TestRun | None, tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
         if tests is None and not self.run_selected_tests:
-            return _skipped("tests", "skipped: tests are off"), None, (), (), ()
+            return _skipped("tests", "skipped: tests are off"), None, (), (), (), ()
         started = time.perf_counter()
         try:
             if tests is None:
@@ -352,19 +417,27 @@ class CheckPipeline:
         except SymbolNotFound:
             selection = ()  # the symbol is gone (an undo of an insert): nothing to select
         except HarnessError as exc:
-            return Stage("tests", StageStatus.ERROR, time.perf_counter() - started, str(exc)), None, (), (), ()
+            return Stage("tests", StageStatus.ERROR, time.perf_counter() - started, str(exc)), None, (), (), (), ()
+        notes: list[str] = []
+        left_out = [t for t in selection if t in self.uncollectable]
+        if left_out:
+            selection = tuple(t for t in selection if t not in self.uncollectable)
+            notes.append(f"left out {len(left_out)} selected test(s) that cannot be collected on the base either: "
+                         f"{_few(left_out)} ({self.uncollectable[left_out[0]]})")
         if not selection:
-            why = f"skipped: no tests reference {edit.symbol_id}; pass tests= to choose some"
-            return _skipped("tests", why), None, (), (), ()
+            why = "every selected test cannot be collected on the base" if left_out else (
+                f"no tests reference {edit.symbol_id}; pass tests= to choose some")
+            return _skipped("tests", f"skipped: {why}"), None, (), (), (), tuple(notes)
         try:
-            run = await self.workspace.run_tests(
-                selection, timeout=self.test_timeout, python=self.python, network=self.network
-            )
+            run = await self._run(selection)
         except TestRunError as exc:
-            return Stage("tests", StageStatus.ERROR, time.perf_counter() - started, str(exc)), None, selection, (), ()
-        regressions = tuple(
-            r.node_id for r in run.failures() if self.last_outcomes.get(r.node_id) is Outcome.PASSED
-        )
+            stage = Stage("tests", StageStatus.ERROR, time.perf_counter() - started, str(exc))
+            return stage, None, selection, (), (), tuple(notes)
+        regressions = self.regressions(run)
+        if regressions and not run.timed_out:
+            run, flaky = await self.recheck(run, regressions)
+            regressions = tuple(r for r in regressions if r not in flaky)
+            notes.extend(f"flaky, not a regression: {node} failed, then passed on a re-run" for node in flaky)
         fixes = tuple(
             r.node_id
             for r in run.results
@@ -380,7 +453,7 @@ class CheckPipeline:
             status = StageStatus.ERROR
         else:
             status = StageStatus.PASSED
-        return Stage("tests", status, elapsed, run.summary()), run, selection, regressions, fixes
+        return Stage("tests", status, elapsed, run.summary()), run, selection, regressions, fixes, tuple(notes)
 
     def _remember(self, run: TestRun) -> None:
         for result in run.results:
@@ -413,6 +486,44 @@ def _gist(message: str) -> str:
     if panics and lines.index(panics[0]) + 1 < len(lines):
         return lines[lines.index(panics[0]) + 1]
     return lines[-1] if lines else ""
+
+
+def _is_collection_error(result: TestResult) -> bool:
+    return result.outcome is Outcome.ERROR and result.message.startswith(COLLECTION_FAILED)
+
+
+def _python_files(selection: Sequence[str]) -> dict[str, list[str]]:
+    """The selection's pytest node ids by file (empty when any item is something else)."""
+    files: dict[str, list[str]] = {}
+    for test in selection:
+        path = test.split("::", 1)[0]
+        if not path.endswith(".py"):
+            return {}
+        files.setdefault(path, []).append(test)
+    return files
+
+
+def _uncollected(run: TestRun) -> dict[str, str]:
+    """The tests of `run` that could not be collected, and the error that says why:
+    all of them when pytest stopped before running any (exit 2 or 4, no results),
+    else those under a collection error's node."""
+    if run.timed_out:
+        return {}
+    if not run.results:
+        if run.exit_code not in (2, 4) or not _python_files(run.selection):
+            return {}
+        return dict.fromkeys(run.selection, _gist(run.stderr_tail or run.stdout_tail) or run.note)
+    found: dict[str, str] = {}
+    for error in filter(_is_collection_error, run.results):
+        node = error.node_id
+        for test in run.selection:
+            if test == node or test.startswith(node + "::") or test.split("::", 1)[0] == node:
+                found.setdefault(test, _gist(error.message))
+    return found
+
+
+def _few(items: Sequence[str], shown: int = 3) -> str:
+    return ", ".join(items[:shown]) + (f" and {len(items) - shown} more" if len(items) > shown else "")
 
 
 def _syntax_summary(edit: Edit) -> str:
