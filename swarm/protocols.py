@@ -188,6 +188,28 @@ class Agent(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Outstanding:
+    """Work a final acceptance leaves undone: a symbol whose latest proposal
+    was rejected (`kind` "rejected"), or whose task ended in a give_up
+    ("gave_up"); `reason` is the rejection's or the agent's."""
+
+    symbol_id: str
+    kind: str
+    reason: str
+
+    def describe(self) -> str:
+        what = "latest proposal rejected" if self.kind == "rejected" else "gave up"
+        return f"{self.symbol_id} ({what}: {self.reason})"
+
+    def to_json(self) -> dict[str, str]:
+        return {"symbol_id": self.symbol_id, "kind": self.kind, "reason": self.reason}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Outstanding:
+        return cls(str(data["symbol_id"]), str(data["kind"]), str(data.get("reason", "")))
+
+
+@dataclass(frozen=True, slots=True)
 class ApprovalRequest:
     """A proposal and its proof, as the proxy user sees it.
 
@@ -203,6 +225,10 @@ class ApprovalRequest:
     what "passed before" means. Without it only the report's own
     `regressions` count, and the pipeline computes those against the last
     run of each test, which may have been a rejected attempt's.
+
+    `outstanding` (final requests) lists the symbols whose latest proposal
+    stands rejected and the tasks that ended in give_up: what the patch
+    under acceptance does not hold.
     """
 
     run_id: str
@@ -218,6 +244,7 @@ class ApprovalRequest:
     attempt: int = 1
     new_source: str = ""
     tests_before: TestRun | None = None
+    outstanding: tuple[Outstanding, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -234,6 +261,7 @@ class ApprovalRequest:
             "attempt": self.attempt,
             "new_source": self.new_source,
             "tests_before": self.tests_before.to_json() if self.tests_before else None,
+            "outstanding": [o.to_json() for o in self.outstanding],
         }
 
     @classmethod
@@ -258,6 +286,7 @@ class ApprovalRequest:
             attempt=int(data.get("attempt", 1)),
             new_source=data.get("new_source", ""),
             tests_before=TestRun.from_json(dict(tests)) if tests else None,
+            outstanding=tuple(Outstanding.from_json(o) for o in data.get("outstanding") or ()),
         )
 
 

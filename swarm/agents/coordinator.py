@@ -26,7 +26,7 @@ from swarm.bus import Bus
 from swarm.messages import Message, MessageKind, Role
 from swarm.models.errors import BudgetExceeded
 from swarm.prompts import render
-from swarm.protocols import ChatMessage
+from swarm.protocols import ChatMessage, Outstanding
 from swarm.runner.state import Reproduction, RunState
 from symbols.locate import locate
 from symbols.repomap import repo_map
@@ -49,6 +49,7 @@ class Coordinator:
         self.model = state.models["coordinator"].for_agent(Role.COORDINATOR.value)
         self.assigned: dict[str, str] = {}      # symbol id -> id of its open task message
         self.reports: list[Message] = []        # agents' done / give_up not yet read
+        self.gave_up: dict[str, str] = {}       # symbol id -> reason of its latest task's give_up
         self._report_arrived = trio.Event()
         self._finals: dict[str, _Final] = {}
         self._final_count = 0
@@ -63,6 +64,10 @@ class Coordinator:
         if message.kind in (MessageKind.DONE, MessageKind.GIVE_UP):
             if self.assigned.get(message.sender) == message.in_reply_to:
                 del self.assigned[message.sender]
+            if message.kind is MessageKind.GIVE_UP:
+                self.gave_up[message.sender] = str(message.body.get("reason", ""))
+            else:
+                self.gave_up.pop(message.sender, None)
             self.reports.append(message)
             self._report_arrived.set()
         elif message.kind in (MessageKind.APPROVAL, MessageKind.REJECTION):
@@ -234,6 +239,7 @@ class Coordinator:
             "final": True,
             "reproduction_before": state.reproduction.before.to_json() if state.reproduction else None,
             "reproduction_after": repro_after.to_json() if repro_after else None,
+            "outstanding": self._outstanding(),
         })
         self._finals[request.id] = final
         await final.done.wait()
@@ -244,6 +250,13 @@ class Coordinator:
             self._ending = ("accepted", f"{summary} (accepted: {reason})")
             return ToolResult(f"accepted: {reason}", True)
         return f"the proxy user rejected the patch: {reason}\n{report.render()}\nFix it (assign) or give_up(reason)."
+
+    def _outstanding(self) -> list[dict[str, str]]:
+        """What the patch does not hold: symbols whose latest proposal stands
+        rejected, tasks that ended in give_up."""
+        rejected = [Outstanding(s, "rejected", reason) for s, (ok, reason) in self.harness.latest.items() if not ok]
+        gave_up = [Outstanding(s, "gave_up", reason) for s, reason in self.gave_up.items()]
+        return [o.to_json() for o in (*rejected, *gave_up)]
 
     async def _give_up(self, args: Mapping[str, Any]) -> str:
         self._ending = ("gave_up", str(args["reason"]).strip() or "gave up")

@@ -87,6 +87,8 @@ class HarnessParticipant:
         self.state = state
         self._send, self._receive = trio.open_memory_channel[Message](math.inf)
         self._verdicts: dict[str, _Wait] = {}
+        # Each agent's latest proposal: (approved, reason); the final request lists the rejected.
+        self.latest: dict[str, tuple[bool, str]] = {}
         # Held while a proposal is applied and judged, and by the final checks:
         # the workspace holds one tentative edit at a time.
         self.lock = trio.Lock()
@@ -139,14 +141,19 @@ class HarnessParticipant:
         return runs
 
     async def baseline(self, selection: Sequence[str]) -> None:
-        """Run tests never run before, so a later failure can be named a regression."""
+        """Run tests never run before, so a later failure can be named a regression
+        (and the pipeline learns which cannot be collected on the base: it leaves them out)."""
         state = self.state
-        unknown = [t for t in selection if state.accepted_run([t]) is None and not _is_file_selection(t, state)]
+        pipeline = state.session.pipeline
+        unknown = [
+            t for t in selection
+            if state.accepted_run([t]) is None and t not in pipeline.uncollectable and not _is_file_selection(t, state)
+        ]
         if not unknown:
             return
         for run in await self.run(unknown):
-            state.remember_base(run)
-            state.session.pipeline._remember(run)  # noqa: SLF001 - regressions are named against this
+            for part in await pipeline.learn_base(run):
+                state.remember_base(part)
 
     # -- one proposal --------------------------------------------------------
 
@@ -212,6 +219,7 @@ class HarnessParticipant:
             _restore(workspace.root / path, before)
             raise
         reason = verdict.body["reason"]
+        self.latest[message.sender] = (verdict.kind is MessageKind.APPROVAL, reason)
         await pause_point("decided")
         if verdict.kind is MessageKind.APPROVAL:
             # The file already holds the edit (applied tentatively for the checks):
@@ -242,6 +250,7 @@ class HarnessParticipant:
 
     async def _refuse(self, message: Message, reason: str) -> None:
         state, proposal_id = self.state, message.body["proposal_id"]
+        self.latest[message.sender] = (False, reason)
         sent = await self._bus.reply(message, MessageKind.REJECTION, {"proposal_id": proposal_id, "reason": reason})
         state.runlog.record_verdict(state.run_id, proposal_id, RecordedVerdict.REJECTED, reason, "harness", message_id=sent.id)
         state.emit("verdict", f"{proposal_id}: rejected by the harness: {reason}",
@@ -284,11 +293,19 @@ class HarnessParticipant:
                     selection.append(test)
         if state.reproduction is not None:
             selection.extend(t for t in state.reproduction.selection if t not in selection)
+        pipeline = state.session.pipeline
+        left_out = [t for t in selection if t in pipeline.uncollectable]
+        selection = [t for t in selection if t not in pipeline.uncollectable]
+        notes = [f"left out {len(left_out)} test(s) that cannot be collected on the base either"] if left_out else []
         runs = await self.run(selection) if selection else []
         merged = _merge(runs)
         regressions = tuple(
             r.node_id for r in (merged.failures() if merged else ()) if state.base_outcomes.get(r.node_id) is Outcome.PASSED
         )
+        if merged is not None and regressions and not merged.timed_out:
+            merged, flaky = await pipeline.recheck(merged, regressions)
+            regressions = tuple(r for r in regressions if r not in flaky)
+            notes.extend(f"flaky, not a regression: {node} failed, then passed on a re-run" for node in flaky)
         fixes = tuple(
             r.node_id for r in (merged.results if merged else ())
             if r.outcome is Outcome.PASSED and state.base_outcomes.get(r.node_id) in (Outcome.FAILED, Outcome.ERROR)
@@ -320,6 +337,7 @@ class HarnessParticipant:
             selected_tests=tuple(selection),
             regressions=regressions,
             fixes=fixes,
+            notes=tuple(notes),
         )
         repro = only(merged, state.reproduction.path) if state.reproduction else None
         return report, repro, patch

@@ -21,7 +21,9 @@ A proposal is approved iff no rule fails:
   killed at its timeout, or a stage that could not run, fails;
 - reproduction: for one symbol's proposal the repro test must not regress
   (it may still fail: a multi-symbol fix passes only at the end); for the
-  final acceptance it must pass (`require_repro`).
+  final acceptance it must pass (`require_repro`);
+- outstanding: the final acceptance fails while a symbol's latest proposal
+  stands rejected (the patch would hold half a fix); give_ups are noted.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from typing import TypeVar
 from editor_harness.diagnostics_types import Diagnostic
 from editor_harness.pipeline import StageStatus
 from editor_harness.testrun import Outcome, TestResult, TestRun
-from swarm.protocols import ApprovalRequest, Verdict
+from swarm.protocols import ApprovalRequest, Outstanding, Verdict
 from swarm.proxy.settings import ProxySettings
 
 POLICY = "auto"
@@ -162,6 +164,11 @@ def tests_vouch(request: ApprovalRequest) -> bool:
 
 
 def tests_rule(request: ApprovalRequest, settings: ProxySettings) -> list[Finding]:
+    # The pipeline's notes: tests left out as uncollectable on the base, flaky ones.
+    return _tests_findings(request) + [Finding("tests", note) for note in request.report.notes]
+
+
+def _tests_findings(request: ApprovalRequest) -> list[Finding]:
     report = request.report
     stage, run = report.tests, report.test_run
     if stage.status is StageStatus.SKIPPED:
@@ -217,7 +224,23 @@ def reproduction_rule(request: ApprovalRequest, settings: ProxySettings) -> list
     return findings
 
 
-RULES: tuple[Rule, ...] = (diff_rule, syntax_rule, diagnostics_rule, tests_rule, reproduction_rule)
+def outstanding_rule(request: ApprovalRequest, settings: ProxySettings) -> list[Finding]:
+    """A final acceptance while an assigned symbol's latest proposal stands
+    rejected would accept half a fix; give_ups are said."""
+    if not request.final:
+        return []
+    rejected = [o for o in request.outstanding if o.kind == "rejected"]
+    others = [o for o in request.outstanding if o.kind != "rejected"]
+    findings: list[Finding] = []
+    if rejected:
+        text = f"{len(rejected)} symbol(s) whose latest proposal stands rejected: {_listed(rejected, _outstanding)}"
+        findings.append(Finding("outstanding", text, failed=True))
+    if others:
+        findings.append(Finding("outstanding", f"task(s) that gave up: {_listed(others, _outstanding)}"))
+    return findings
+
+
+RULES: tuple[Rule, ...] = (diff_rule, syntax_rule, diagnostics_rule, tests_rule, reproduction_rule, outstanding_rule)
 
 
 def assess(request: ApprovalRequest, settings: ProxySettings | None = None) -> Assessment:
@@ -267,6 +290,10 @@ def _listed(items: Sequence[T], show: Callable[[T], str]) -> str:
 def _test(result: TestResult) -> str:
     gist = _quote(first_line(result.message)) if result.message else ""
     return f"{result.node_id} {result.outcome.value.upper()}" + (f" ({gist})" if gist else "")
+
+
+def _outstanding(item: Outstanding) -> str:
+    return f"{item.symbol_id} ({_quote(item.reason)})"
 
 
 def _diagnostic(diagnostic: Diagnostic) -> str:

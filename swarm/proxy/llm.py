@@ -160,7 +160,7 @@ def build_prompt(request: ApprovalRequest, assessment: Assessment, *, context_to
         "issue": request.issue.strip() or "(no issue text)",
         "rationale": request.rationale.strip() or "(none given)",
         "diff": request.diff.strip("\n") or "(empty: the change does nothing)",
-        "checks": request.report.render(),
+        "checks": request.report.render() + "".join(f"\n  outstanding: {o.describe()}" for o in request.outstanding),
         "rules": _rules(assessment),
         "reproduction": _reproduction(request),
     }

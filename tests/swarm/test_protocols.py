@@ -112,3 +112,21 @@ def test_importing_the_protocols_does_not_import_the_harness() -> None:
     code = "import sys, swarm.protocols; print('editor_harness.pipeline' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_a_final_request_carries_its_outstanding_work_through_json() -> None:
+    outstanding = (
+        protocols.Outstanding("a.py::f", "rejected", "rejected: [tests] regression"),
+        protocols.Outstanding("a.py::g", "gave_up", "no change needed"),
+    )
+    final = protocols.ApprovalRequest(
+        run_id="r1", proposal_id="final-1", issue="x", symbol_id="", diff="d", rationale="done",
+        report=passing_report(), final=True, outstanding=outstanding,
+    )
+    data = json.loads(json.dumps(final.to_json()))
+    assert data["outstanding"][1] == {"symbol_id": "a.py::g", "kind": "gave_up", "reason": "no change needed"}
+    assert protocols.ApprovalRequest.from_json(data) == final
+    assert outstanding[0].describe() == "a.py::f (latest proposal rejected: rejected: [tests] regression)"
+    # Requests stored before the field existed read as having none.
+    del data["outstanding"]
+    assert protocols.ApprovalRequest.from_json(data).outstanding == ()

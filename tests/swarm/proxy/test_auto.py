@@ -11,7 +11,7 @@ import pytest
 from editor_harness.pipeline import CheckReport
 from editor_harness.session import open_session
 from editor_harness.testrun import Outcome
-from swarm.protocols import ApprovalRequest
+from swarm.protocols import ApprovalRequest, Outstanding
 from swarm.proxy.auto import AutoProxy, assess, first_line
 from swarm.proxy.settings import ProxySettings
 from tests.swarm.proxy.evidence import (
@@ -299,3 +299,33 @@ async def test_type_errors_are_not_outweighed_without_passing_tests_or_with_a_re
         approved, reason = await decide(request(report))
         assert not approved, name
         assert "[diagnostics] 1 new error(s)" in reason and "outweighed" not in reason, name
+
+
+# ------------------------------------------- outstanding work, pipeline notes
+
+HALF = Outstanding("src/app.py::Blueprint.add_url_rule", "rejected",
+                   "rejected: [tests] regression (passed before, fails now): tests/test_bp.py::test_rule FAILED")
+GAVE_UP = Outstanding("src/app.py::Blueprint.route", "gave_up", "nothing to change here")
+
+
+async def test_final_acceptance_is_rejected_while_a_latest_proposal_stands_rejected() -> None:
+    final = request(passing_report(), final=True, symbol_id="", outstanding=(HALF,))
+    approved, reason = await decide(final)
+    assert not approved
+    assert reason.startswith("rejected: [outstanding] 1 symbol(s) whose latest proposal stands rejected: "
+                             "src/app.py::Blueprint.add_url_rule (rejected: [tests] regression")
+
+
+async def test_a_give_up_is_noted_and_per_symbol_requests_ignore_outstanding_work() -> None:
+    approved, reason = await decide(request(passing_report(), final=True, symbol_id="", outstanding=(GAVE_UP,)))
+    assert approved
+    assert "[outstanding] task(s) that gave up: src/app.py::Blueprint.route (nothing to change here)" in reason
+    approved, reason = await decide(request(passing_report(), outstanding=(HALF,)))
+    assert approved and "outstanding" not in reason
+
+
+async def test_the_pipeline_notes_are_said_and_do_not_block() -> None:
+    flaky = f"flaky, not a regression: {BELOW} failed, then passed on a re-run"
+    approved, reason = await decide(request(replace(passing_report(), notes=(flaky,))))
+    assert approved
+    assert f"[tests] {flaky}" in reason

@@ -16,7 +16,7 @@ from swarm.config import parse_config
 from swarm.local_model.prompt_budget import budgets_for, estimate_tokens
 from swarm.models import model_for
 from swarm.models.errors import ScriptExhausted
-from swarm.protocols import CallRecord, ChatMessage
+from swarm.protocols import CallRecord, ChatMessage, Outstanding
 from swarm.proxy import make_proxy
 from swarm.proxy.auto import assess
 from swarm.proxy.llm import VERDICT_TOOL, LlmProxy, build_prompt, count_tokens, fit, prompt_template, share_out
@@ -278,3 +278,14 @@ def test_messages_are_plain_chat_messages() -> None:
     req = request(passing_report())
     messages = build_prompt(req, assess(req), context_tokens=4096)
     assert all(isinstance(m, ChatMessage) for m in messages) and [m.role for m in messages] == ["system", "user"]
+
+
+def test_the_final_prompt_shows_the_outstanding_work() -> None:
+    rejected = Outstanding("src/app.py::Blueprint.add_url_rule", "rejected", "rejected: [tests] regression")
+    gave_up = Outstanding("src/app.py::Blueprint.route", "gave_up", "nothing to change here")
+    req = request(passing_report(), final=True, symbol_id="", outstanding=(rejected, gave_up))
+    _, user = build_prompt(req, assess(req), context_tokens=4096)
+    text = user.content
+    assert "outstanding: src/app.py::Blueprint.add_url_rule (latest proposal rejected: rejected: [tests] regression)" in text
+    assert "outstanding: src/app.py::Blueprint.route (gave up: nothing to change here)" in text
+    assert "[outstanding] 1 symbol(s) whose latest proposal stands rejected" in text
