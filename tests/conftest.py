@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,18 @@ def make_repo(tmp_path: Path, example: str) -> Path:
         repo,
         ignore=shutil.ignore_patterns("target", "__pycache__", ".pytest_cache", ".swarm"),
     )
+    return _commit(repo)
+
+
+def files_repo(repo: Path, files: Mapping[str, str]) -> Path:
+    """A real git repo at `repo` holding `files` (path -> text), committed once."""
+    for rel, text in files.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    return _commit(repo)
+
+
+def _commit(repo: Path) -> Path:
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "initial")

@@ -11,7 +11,7 @@ import pytest
 
 from editor_harness.pipeline import CheckPipeline, CheckReport, StageStatus
 from editor_harness.session import open_session
-from tests.conftest import git
+from tests.conftest import files_repo
 
 pytestmark = pytest.mark.anyio
 
@@ -51,14 +51,7 @@ def _no_plugin_autoload(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    for rel, text in FILES.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "initial")
-    return root
+    return files_repo(tmp_path / "repo", FILES)
 
 
 async def _check(pipeline: CheckPipeline, source: str, tests: list[str]) -> CheckReport:
