@@ -6,7 +6,9 @@ The same participant as `SymbolAgent` (bus side, proposals, verdicts), with
 what a 1.5B model handles: a task that already holds its own code, the
 issue, the failing test's output and the lines that call it; five tools
 (propose_rewrite, read_symbol, run_tests, done, give_up) instead of eleven;
-every reply forced to be a tool call; a few turns per task.
+every reply forced to be a tool call; a few turns per task. A rewrite that
+comes in a markdown fence, or inside its own class or impl block, is taken
+out of it (swarm/agents/rewrite_text.py) before the harness sees it.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from editor_harness.errors import HarnessError
 from swarm.agents.context import language_tag
 from swarm.agents.issue_context import unfence
+from swarm.agents.rewrite_text import unwrap_container
 from swarm.agents.symbol_agent import SymbolAgent
 from swarm.agents.tools import STR, Tool, Toolbox, ToolResult, describe_run, reading_tools, spec
 from swarm.local_model.prompt_budget import fit_lines
@@ -47,7 +51,12 @@ class GuidedSymbolAgent(SymbolAgent):
         self.tool_choice = "required"
 
     async def _propose(self, args: Mapping[str, Any]) -> str | ToolResult:
-        return await super()._propose({**args, "new_source": unfence(str(args.get("new_source", "")))})
+        new_source = unfence(str(args.get("new_source", "")))
+        try:
+            new_source = unwrap_container(new_source, self.state.workspace.symbol(self.address))
+        except HarnessError:
+            pass  # the symbol is gone: the harness says so on the proposal itself
+        return await super()._propose({**args, "new_source": new_source})
 
     def _opening(self, message: Message) -> str:
         if message.kind is MessageKind.FOLLOW_UP:

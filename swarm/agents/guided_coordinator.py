@@ -15,7 +15,8 @@ One pass:
    stand in (evidence the repository already holds), else the pass gives up;
 3. re-rank by what the reproduction executes (`trace_test`), then the model
    picks from the top of that short list (an enum: it cannot name anything
-   else) and words the instruction;
+   else), each option shown with the first call the failing test made to it
+   (arguments and result), and words the instruction;
 4. assign, wait for the report, ask the proxy user for the final acceptance
    once an edit is approved; a symbol that brings no accepted patch hands
    over: the model chooses again among the untried candidates, told what
@@ -34,6 +35,7 @@ import trio
 
 from editor_harness.errors import HarnessError
 from editor_harness.testrun import Outcome
+from editor_harness.tracing.model import TracedSymbol
 from swarm.agents.context import is_large, language_tag
 from swarm.agents.coordinator import Coordinator
 from swarm.agents.issue_context import definitions_text, example_test, issue_names, reproduction_path, unfence
@@ -55,6 +57,7 @@ CHOOSE_STEPS = 2
 MAX_ASSIGNMENTS = 3
 TRACE_TIMEOUT_S = 120.0
 EXISTING_TESTS_PER_SYMBOL = 10
+CALL_CHARS = 160        # of one observed call shown to the model (arguments -> result)
 
 
 NOT_CODE = ("error: test_code must be the complete code of the test file (imports, then a test function "
@@ -89,6 +92,23 @@ def ranked_candidates(state: RunState, k: int = LOCATE_K) -> list[str]:
     return out
 
 
+def observed_call(traced: TracedSymbol, limit: int = CALL_CHARS) -> str:
+    """The first call the reproduction made to a symbol, as one short line:
+    what a small model needs to see that `applies_to(quantity=10)` said False."""
+    if not traced.first_calls:
+        return ""
+    sample = traced.first_calls[0]
+    ended = (f" -> {sample.return_repr}" if sample.return_repr is not None
+             else f" raised {sample.raised_repr}" if sample.raised_repr is not None else "")
+    text = f"({sample.args_repr}){ended}"
+    if len(text) > limit:
+        # The head names the object, the tail holds the last arguments and the result.
+        head = limit * 2 // 5
+        text = text[:head] + " ... " + text[-(limit - head - 5):]
+    times = f"{traced.calls} calls, first " if traced.calls > 1 else ""
+    return f"   the failing test ran it: {times}{text}"
+
+
 def rerank(ranked: Sequence[str], executed: Sequence[str]) -> list[str]:
     """Candidates the reproduction executed first (in their ranked order),
     then the other executed symbols (in the order they ran), then the rest."""
@@ -104,6 +124,7 @@ class GuidedCoordinator(Coordinator):
         super().__init__(state, harness)
         self.conversation = Conversation([ChatMessage("system", render("guided_coordinator"))])
         self.tried: list[str] = []
+        self.observed: dict[str, TracedSymbol] = {}
 
     async def run_pass(self, lesson: str = "") -> tuple[str, str]:
         state = self.state
@@ -220,6 +241,7 @@ class GuidedCoordinator(Coordinator):
                                           python=str(self.state.request.interpreter) if self.state.request.interpreter else None,
                                           rust_debugger=False)
                 executed = [t.symbol_id for t in result.symbols if not t.is_test and t.symbol_id]
+                self.observed = {t.symbol_id: t for t in result.symbols if not t.is_test and t.symbol_id}
             except USER_ERRORS as exc:
                 self.state.emit("note", f"tracing the reproduction failed ({exc}); keeping the keyword ranking")
         return rerank(ranked, executed) if executed else ranked
@@ -234,6 +256,9 @@ class GuidedCoordinator(Coordinator):
         for n, symbol_id in enumerate(options):
             symbol = workspace.symbol(symbol_id)
             lines.append(f"{n + 1}. {symbol_id}: {symbol.signature or symbol.kind.value}")
+            traced = self.observed.get(symbol_id)
+            if traced is not None and (call := observed_call(traced)):
+                lines.append(call)
             if n < SHOWN_CODE and not is_large(state, symbol_id):
                 lines.append(f"```{language_tag(symbol)}\n{fit_lines(workspace.read_symbol(symbol_id).text, CODE_TOKENS)}\n```")
         repro = state.reproduction

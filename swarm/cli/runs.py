@@ -2,6 +2,7 @@
 
   swarm runs [--repo DIR] [--runlog FILE] [--limit N] [--json]
   swarm show RUN [--repo DIR] [--runlog FILE] [--json] [--follow] [--no-patch] [--tail N]
+  swarm prune [--repo DIR] [--runlog FILE] [--keep N] [--dry-run] [--json]
 
 RUN is a run id, a unique prefix of one, or `last`. Both read the log
 without writing to it and work while a run is in progress; `show --follow`
@@ -37,6 +38,15 @@ def register(subparsers: Any) -> None:
     show.add_argument("--no-patch", action="store_true", help="leave the final patch out")
     show.add_argument("--tail", type=int, metavar="N", help="only the last N messages of the transcript")
     show.set_defaults(handler=_show)
+
+    prune = subparsers.add_parser(
+        "prune", help="remove the worktrees of runs that are not running (patches and the log stay; resume still works)"
+    )
+    add_runlog_location(prune)
+    prune.add_argument("--keep", type=int, default=0, metavar="N", help="keep the worktrees of the N newest runs")
+    prune.add_argument("--dry-run", action="store_true", help="only say what would be removed")
+    prune.add_argument("--json", action="store_true", help="print a JSON list of the removed worktrees")
+    prune.set_defaults(handler=_prune)
 
 
 def add_runlog_location(parser: argparse.ArgumentParser) -> None:
@@ -104,6 +114,33 @@ def _show(args: argparse.Namespace) -> int:
     if args.tail is not None:
         snapshot = dataclasses.replace(snapshot, messages=snapshot.messages[-args.tail :] if args.tail > 0 else ())
     _print_snapshot(snapshot, status, args)
+    return 0
+
+
+def _prune(args: argparse.Namespace) -> int:
+    import trio
+
+    from swarm.runlog import RunLogMissing
+    from swarm.runner.prune import prune_worktrees
+
+    if args.keep < 0:
+        print("swarm prune: --keep must be 0 or more", file=sys.stderr)
+        return 2
+    try:
+        log = open_runlog(args)
+    except RunLogMissing as exc:
+        print("[]" if args.json else f"Nothing to prune ({exc}).")
+        return 0
+    with log:
+        pruned = trio.run(lambda: prune_worktrees(log, keep=args.keep, dry_run=args.dry_run))
+    if args.json:
+        print(json.dumps([{**dataclasses.asdict(p), "worktree": str(p.worktree)} for p in pruned], indent=2))
+        return 0
+    verb = "would remove" if args.dry_run else "removed"
+    for p in pruned:
+        print(f"{verb} {p.worktree} (run {p.run_id}, {p.status}, {p.bytes_freed / 1e6:.1f} MB)")
+    total = sum(p.bytes_freed for p in pruned)
+    print(f"{len(pruned)} worktree(s) {verb}, {total / 1e6:.1f} MB" if pruned else "No worktree to prune.")
     return 0
 
 

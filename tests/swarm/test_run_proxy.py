@@ -14,23 +14,13 @@ from swarm.proxy import make_proxy
 from swarm.proxy.human import HumanProxy
 from swarm.records import ProposalStatus, RunStatus
 from swarm.run import RunRequest, run_swarm
+from tests.swarm.proxy.evidence import lines
 from tests.swarm.scenario_runs import SCENARIOS, Events, open_log, scripted_config
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 FIX = "return quantity >= self.min_quantity"
 BAD = "return quantity >= 0"
 BASE = "return quantity > self.min_quantity"
-
-
-def typed(*answers: str):  # noqa: ANN201 - a LineReader
-    queue = list(answers)
-
-    def read() -> str:
-        if not queue:
-            raise EOFError
-        return queue.pop(0)
-
-    return read
 
 
 async def test_quit_at_the_human_prompt_cancels_the_run_and_resume_finishes_it(python_repo: Path) -> None:
@@ -40,7 +30,7 @@ async def test_quit_at_the_human_prompt_cancels_the_run_and_resume_finishes_it(p
     events = Events()
     outcome = await run_swarm(
         RunRequest(repo=python_repo, issue=issue, config=config),
-        proxy=HumanProxy(screen, typed("q")),
+        proxy=HumanProxy(screen, lines("q")),
         on_event=events,
     )
     assert outcome.status == "cancelled"

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from bench.prompts import Recorded, RecordingModel
-from swarm.agents.guided_coordinator import NOT_CODE, looks_like_code, rerank
+from editor_harness.tracing.model import CallSample, TracedSymbol
+from swarm.agents.guided_coordinator import NOT_CODE, looks_like_code, observed_call, rerank
 from swarm.models.providers import model_for
 from swarm.proxy import make_proxy
 from swarm.run import RunRequest, run_swarm
@@ -49,7 +50,10 @@ async def test_guided_run_fixes_the_python_example_with_two_coordinator_calls(py
     assert "shop/cart.py::Cart" in draft          # the definitions the code names
     choice = coordinator[1][3][0].parameters["properties"]["symbol_id"]["enum"]
     assert FIX in choice and len(choice) <= 5
-    assert "AssertionError" in coordinator[1][2][-1].content or "assert" in coordinator[1][2][-1].content
+    choosing = coordinator[1][2][-1].content
+    assert "AssertionError" in choosing or "assert" in choosing
+    # What the failing reproduction observed, next to the option it concerns.
+    assert "the failing test ran it: (self=BulkDiscount(min_quantity=10, pct=5), quantity=10) -> False" in choosing
     agent = [c for c in calls if c[0] == "symbol_agent" and c[3]]
     assert sorted(t.name for t in agent[0][3]) == ["done", "give_up", "propose_rewrite", "read_symbol", "run_tests"]
     opening = agent[0][2][-1].content
@@ -78,6 +82,17 @@ async def test_guided_fallbacks_existing_failing_test_and_next_candidate(python_
     # Both failed drafts are in the log with what the run said about them.
     assert [d["result"].splitlines()[0] for d in drafts] == [NOT_CODE, "not a reproduction: it passes on the current code."]
     assert drafts[0]["source"] == "tests/test_swarm_repro.py" and "def test_still_nothing" in drafts[1]["source"]
+
+
+def test_observed_call_is_one_short_line() -> None:
+    returned = TracedSymbol("a.py::f", 1, (CallSample("x=1", return_repr="False"),))
+    assert observed_call(returned) == "   the failing test ran it: (x=1) -> False"
+    raised = TracedSymbol("a.py::g", 3, (CallSample("n=0", raised_repr="ZeroDivisionError('division by zero')"),))
+    assert observed_call(raised) == "   the failing test ran it: 3 calls, first (n=0) raised ZeroDivisionError('division by zero')"
+    long = TracedSymbol("a.py::h", 1, (CallSample("self=" + "A" * 400 + ", quantity=10", return_repr="False"),))
+    line = observed_call(long, limit=100)
+    assert line.endswith("quantity=10) -> False") and " ... " in line and len(line) <= 100 + len("   the failing test ran it: ")
+    assert observed_call(TracedSymbol("a.py::k", 0, ())) == ""
 
 
 def test_rerank_puts_executed_candidates_first() -> None:

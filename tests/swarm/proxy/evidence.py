@@ -130,3 +130,15 @@ def hand_built(**kwargs: Any) -> CheckReport:
 def passing_report() -> CheckReport:
     """The fix's report: both discount tests pass, the failing one is fixed."""
     return hand_built(test_run=run((FAILING, Outcome.PASSED), (BELOW, Outcome.PASSED)), fixes=(FAILING,))
+
+
+def lines(*answers: str):  # noqa: ANN201 - a LineReader
+    """What a person types at the prompt, one answer per read; then the terminal closes (EOFError)."""
+    queue = list(answers)
+
+    def read() -> str:
+        if not queue:
+            raise EOFError
+        return queue.pop(0)
+
+    return read

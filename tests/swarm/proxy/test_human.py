@@ -27,6 +27,7 @@ from tests.swarm.proxy.evidence import (
     FAILING,
     diagnostic,
     hand_built,
+    lines,
     passing_report,
     request,
     run,
@@ -39,17 +40,6 @@ ALWAYS = "def applies_to(self, quantity: int) -> bool:\n    return quantity >= 0
 
 def console() -> Console:
     return Console(file=io.StringIO(), record=True, width=140, color_system="truecolor")
-
-
-def lines(*answers: str):  # noqa: ANN201 - a LineReader
-    queue = list(answers)
-
-    def read() -> str:
-        if not queue:
-            raise EOFError
-        return queue.pop(0)
-
-    return read
 
 
 async def test_approve_after_seeing_the_evidence() -> None:
