@@ -253,8 +253,11 @@ class Coordinator:
 
     def _outstanding(self) -> list[dict[str, str]]:
         """What the patch does not hold: symbols whose latest proposal stands
-        rejected, tasks that ended in give_up."""
-        rejected = [Outstanding(s, "rejected", reason) for s, (ok, reason) in self.harness.latest.items() if not ok]
+        rejected, tasks that ended in give_up. A symbol whose agent gave up
+        after a rejection is listed as a give_up only: its agent said it is
+        not part of the fix (the coordinator may have fixed the issue elsewhere)."""
+        rejected = [Outstanding(s, "rejected", reason) for s, (ok, reason) in self.harness.latest.items()
+                    if not ok and s not in self.gave_up]
         gave_up = [Outstanding(s, "gave_up", reason) for s, reason in self.gave_up.items()]
         return [o.to_json() for o in (*rejected, *gave_up)]
 

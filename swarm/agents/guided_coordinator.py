@@ -157,6 +157,9 @@ class GuidedCoordinator(Coordinator):
             ending = await self._work_through(symbol_id, instruction, lesson)
             if ending is not None and ending[0] == "accepted":
                 return ending
+            # An abandoned candidate is no part of the patch: its rejected
+            # proposal must not stand against the next candidate's fix.
+            self.harness.latest.pop(symbol_id, None)
             if ending is not None:
                 outcome = ending
                 lesson = ending[1]

@@ -24,6 +24,7 @@ from typing import Any
 
 import trio
 
+from editor_harness.diagnostics_types import Diagnostic, DiagnosticsDelta
 from editor_harness.errors import HarnessError
 from editor_harness.pipeline import CheckReport, Stage, StageStatus
 from editor_harness.testrun import Outcome, TestRun
@@ -310,7 +311,8 @@ class HarnessParticipant:
             r.node_id for r in (merged.results if merged else ())
             if r.outcome is Outcome.PASSED and state.base_outcomes.get(r.node_id) in (Outcome.FAILED, Outcome.ERROR)
         )
-        introduced = _introduced_errors(state)
+        delta = _approved_delta(state)
+        introduced = len(delta.introduced_errors)
         patch = await state.checkout.diff(tuple(state.new_files))
         if merged is None:
             tests = Stage("tests", StageStatus.SKIPPED, 0.0, "no tests selected for the changed symbols")
@@ -338,6 +340,9 @@ class HarnessParticipant:
             regressions=regressions,
             fixes=fixes,
             notes=tuple(notes),
+            # The approved edits' own deltas, so the final acceptance weighs
+            # diagnostics by the rules each edit was approved under.
+            delta=delta,
         )
         repro = only(merged, state.reproduction.path) if state.reproduction else None
         return report, repro, patch
@@ -368,16 +373,18 @@ def _merge(runs: Sequence[TestRun]) -> TestRun | None:
     )
 
 
-def _introduced_errors(state: RunState) -> int:
-    """Errors the approved edits introduced, as their check reports said."""
-    count = 0
+def _approved_delta(state: RunState) -> DiagnosticsDelta:
+    """What the approved edits introduced and fixed, as their check reports said."""
+    introduced: list[Diagnostic] = []
+    fixed: list[Diagnostic] = []
     approved = {a.proposal_id for a in state.approved}
     for check in state.runlog.check_reports(state.run_id):
-        if check.proposal_id not in approved:
+        if check.proposal_id not in approved or not check.report.get("diagnostics_delta"):
             continue
-        delta = check.report.get("diagnostics_delta") or {}
-        count += sum(1 for d in delta.get("introduced", ()) if d.get("severity") == "error")
-    return count
+        delta = DiagnosticsDelta.from_json(dict(check.report["diagnostics_delta"]))
+        introduced.extend(delta.introduced)
+        fixed.extend(delta.fixed)
+    return DiagnosticsDelta(tuple(introduced), tuple(fixed), source="the approved edits' checks", elapsed_s=0.0)
 
 
 def _read(path: Any) -> bytes | None:

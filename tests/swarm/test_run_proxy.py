@@ -106,3 +106,37 @@ async def test_a_bad_proxy_spec_fails_before_any_run_exists(python_repo: Path) -
     with pytest.raises(ProxyError, match="replay needs a run id"):
         await run_swarm(RunRequest(repo=python_repo, issue="x", config=scripted_config("python_shop.toml"), proxy="replay:"))
     assert not (python_repo / ".swarm" / "worktrees").exists() or not any((python_repo / ".swarm" / "worktrees").iterdir())
+
+
+TYPED_FIX = '''def applies_to(self, quantity: int) -> bool:
+    return quantity >= self.min_quantity
+'''
+# Right at run time, wrong to Pyright (an int annotated as str): the kind of
+# inference error legacy code is full of.
+MISTYPED_FIX = '''def applies_to(self, quantity: int) -> bool:
+    limit: str = self.min_quantity
+    return quantity >= limit
+'''
+
+
+async def test_a_type_error_the_tests_outweighed_does_not_sink_the_final_acceptance(
+    python_repo: Path, tmp_path: Path
+) -> None:
+    scenario = tmp_path / "python_shop_mistyped.toml"
+    text = (SCENARIOS / "python_shop.toml").read_text()
+    assert TYPED_FIX in text
+    scenario.write_text(text.replace(TYPED_FIX, MISTYPED_FIX))
+    config = scripted_config(scenario)
+    outcome = await run_swarm(
+        RunRequest(repo=python_repo, issue=(python_repo / "ISSUE.md").read_text(), config=config),
+        proxy=make_proxy("auto", config=config),
+    )
+    assert outcome.status == "accepted", outcome.reason
+    assert "+        limit: str = self.min_quantity" in outcome.patch
+    with open_log(python_repo) as log:
+        approved = [a for a in log.approvals(outcome.run_id) if a.verdict.value == "approved"]
+        finals = [e.data for e in log.events(outcome.run_id) if e.kind == "final.verdict"]
+    assert "outweighed by" in approved[0].reason and "tests_outweigh_types" in approved[0].reason
+    # The final acceptance weighs the same error by the same rule.
+    assert len(finals) == 1 and finals[0]["approved"]
+    assert "outweighed by" in finals[0]["reason"]

@@ -75,6 +75,7 @@ async def test_guided_fallbacks_existing_failing_test_and_next_candidate(python_
     assert "tests/test_discounts.py::test_bulk_discount_applies_at_threshold" in notes
     agents = [c[1] for c in calls if c[0] == "symbol_agent" and c[3]]
     assert agents[0] == "shop/cart.py::Cart.total" and FIX in agents
+    assert "return self.subtotal() - self.discount()" in (outcome.worktree / "shop/cart.py").read_text()  # undone
     with open_log(python_repo) as log:
         events_logged = [e for e in log.events(outcome.run_id) if e.kind == "swarm.reproduction"]
         drafts = [e.data for e in log.events(outcome.run_id) if e.kind == "guided.draft"]
@@ -82,6 +83,13 @@ async def test_guided_fallbacks_existing_failing_test_and_next_candidate(python_
     # Both failed drafts are in the log with what the run said about them.
     assert [d["result"].splitlines()[0] for d in drafts] == [NOT_CODE, "not a reproduction: it passes on the current code."]
     assert drafts[0]["source"] == "tests/test_swarm_repro.py" and "def test_still_nothing" in drafts[1]["source"]
+    # Cart.total's wrong fix was rejected; the abandoned candidate is not held
+    # against applies_to's fix at the final acceptance.
+    with open_log(python_repo) as log:
+        verdicts = [(a.proposal_id, a.verdict.value) for a in log.approvals(outcome.run_id)]
+        finals = [e.data for e in log.events(outcome.run_id) if e.kind == "final.verdict"]
+    assert verdicts == [("p1", "rejected"), ("p2", "approved")]
+    assert finals[-1]["approved"] and "outstanding" not in finals[-1]["reason"]
 
 
 def test_observed_call_is_one_short_line() -> None:
