@@ -13,7 +13,8 @@ One pass:
    run; a second try sees the first one's result. If no draft fails the way
    it must, the existing tests of the top candidates that fail on the base
    stand in (evidence the repository already holds), else the pass gives up;
-3. re-rank by what the reproduction executes (`trace_test`), then the model
+3. re-rank by what the reproduction executes (`trace_test`: the executed
+   candidates first, the last called first), then the model
    picks from the top of that short list (an enum: it cannot name anything
    else), each option shown with the first call the failing test made to it
    (arguments and result), and words the instruction;
@@ -110,12 +111,18 @@ def observed_call(traced: TracedSymbol, limit: int = CALL_CHARS) -> str:
 
 
 def rerank(ranked: Sequence[str], executed: Sequence[str]) -> list[str]:
-    """Candidates the reproduction executed first (in their ranked order),
-    then the other executed symbols (in the order they ran), then the rest."""
-    ran = set(executed)
-    first = [s for s in ranked if s in ran]
+    """Candidates the reproduction executed first, the last called first,
+    then the other executed symbols (in the order they ran), then the rest.
+
+    An issue shows the symptom at the API its author called (`cart.total()`),
+    so keyword ranking puts that API first; the defect tends to lie in what
+    the API calls, which the trace sees later (`BulkDiscount.applies_to`). A
+    small model picks the first option more often than not, so the order is
+    the choice."""
+    position = {s: n for n, s in enumerate(executed)}
+    first = sorted((s for s in ranked if s in position), key=lambda s: -position[s])
     extra = [s for s in executed if s not in ranked and not is_test_path(s.partition("::")[0])]
-    rest = [s for s in ranked if s not in ran]
+    rest = [s for s in ranked if s not in position]
     return [*first, *extra, *rest]
 
 

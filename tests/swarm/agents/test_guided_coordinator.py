@@ -103,10 +103,12 @@ def test_observed_call_is_one_short_line() -> None:
     assert observed_call(TracedSymbol("a.py::k", 0, ())) == ""
 
 
-def test_rerank_puts_executed_candidates_first() -> None:
+def test_rerank_puts_executed_candidates_first_the_last_called_first() -> None:
     ranked = ["a.py::f", "a.py::g", "b.py::h"]
     executed = ["tests/test_a.py::test_x", "b.py::h", "c.py::k", "a.py::g"]
     assert rerank(ranked, executed) == ["a.py::g", "b.py::h", "c.py::k", "a.py::f"]
+    executed = ["tests/test_a.py::test_x", "a.py::g", "c.py::k", "b.py::h"]
+    assert rerank(ranked, executed) == ["b.py::h", "a.py::g", "c.py::k", "a.py::f"]
     assert rerank(ranked, []) == ranked
 
 
