@@ -27,6 +27,7 @@ import trio
 from editor_harness.errors import HarnessError
 from editor_harness.pipeline import CheckReport, Stage, StageStatus
 from editor_harness.testrun import Outcome, TestRun
+from swarm.agents.tools import references_of
 from swarm.bus import Bus
 from swarm.messages import Message, MessageKind, Role
 from swarm.records import Verdict as RecordedVerdict
@@ -261,7 +262,7 @@ class HarnessParticipant:
         owners: list[str] = []
         with trio.move_on_after(NAVIGATION_TIMEOUT_S):
             try:
-                found_all = await state.session.navigator.references_to(symbol_id)
+                found_all = await references_of(state, symbol_id)
             except HarnessError as exc:
                 # Follow-ups are a courtesy: a navigation that cannot answer never ends the run.
                 state.emit("note", f"follow-up: no references to {symbol_id} ({exc})", symbol_id=symbol_id)
