@@ -5,21 +5,17 @@ op "delete", and replayed exactly once by `swarm run --resume`."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import time
 from pathlib import Path
 
 import pytest
 
 from swarm.messages import MessageKind
 from swarm.proxy import make_proxy
-from swarm.records import ProposalStatus, RunStatus
+from swarm.records import ProposalStatus
 from swarm.run import RunRequest, run_swarm
-from swarm.runlog import observed_status
 from tests.conftest import git
 from tests.swarm.scenario_runs import Events, kinds, open_log, scripted_config
-from tests.swarm.test_run_resume import swarm
+from tests.swarm.test_run_resume import kill_at, swarm
 
 LEGACY = "\n\ndef legacy_round(cents: float) -> int:\n    return int(cents)\n"
 APPLIES_TO = "shop/discounts.py::BulkDiscount.applies_to"
@@ -72,20 +68,8 @@ async def test_deletes_and_an_anchored_insert_through_the_swarm(shop: Path) -> N
 
 @pytest.mark.slow
 def test_an_applied_delete_is_replayed_once_on_resume(shop: Path, tmp_path: Path) -> None:
-    marker = tmp_path / "reached-applied"
-    process = swarm(shop, "python_delete.toml", "--issue", str(shop / "ISSUE.md"), "--no-reproduce",
-                    env={"SWARM_PAUSE_AT": "applied", "SWARM_PAUSE_FILE": str(marker)})
-    deadline = time.monotonic() + 600
-    while not marker.exists():
-        assert process.poll() is None, f"the run ended before the delete was applied: {process.stderr.read() if process.stderr else ''}"
-        assert time.monotonic() < deadline, "the run never applied the delete"
-        time.sleep(0.2)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    with open_log(shop) as log:
-        run = log.list_runs()[0]
-        assert observed_status(run) is RunStatus.INTERRUPTED
-        run_id = run.id
+    # Killed right after the approved delete of legacy_round was applied and confirmed.
+    run_id = kill_at(shop, "applied", tmp_path, "python_delete.toml", "--no-reproduce")
 
     resumed = swarm(shop, "python_delete_resume.toml", "--resume", run_id[:12])
     out, err = resumed.communicate(timeout=600)
