@@ -11,10 +11,14 @@ asked in order until one has an answer:
 
 A source that fails (a crashed server, a timeout) is skipped, and its
 failure is kept in `Navigator.last_failures` for whoever wants to say why.
+When Jedi cannot use the run's interpreter (one Jedi cannot probe, like a
+Python 3.6), it runs on this process's own Python instead, and
+`Navigator.notes` says so: navigation never fails for that.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -80,11 +84,20 @@ class Navigator:
         self._jedi: JediNavigation | None = None
         self.index_source = IndexNavigation(workspace.root, workspace.index)
         self.last_failures: dict[str, str] = {}
+        self.notes: list[str] = []  # fallbacks taken once for the whole session (e.g. Jedi off the run's interpreter)
 
     @property
     def jedi(self) -> JediNavigation:
         if self._jedi is None:
-            self._jedi = JediNavigation(self.workspace.root, self.workspace.index, python=self._python)
+            try:
+                self._jedi = JediNavigation(self.workspace.root, self.workspace.index, python=self._python)
+            except NavigationError as exc:
+                if self._python is None:
+                    raise
+                # Jedi cannot run the project's interpreter (too old for it, broken):
+                # it still reads the repository's own code on this process's Python.
+                self.notes.append(f"jedi: {exc}; navigating with {sys.executable} instead")
+                self._jedi = JediNavigation(self.workspace.root, self.workspace.index)
         return self._jedi
 
     def _sources(self, path: str) -> list[tuple[str, NavigationSource]]:
@@ -93,7 +106,10 @@ class Navigator:
             raise NavigationError(f"{path}: not a Python or Rust file")
         sources: list[tuple[str, NavigationSource]] = []
         if language.name == "python":
-            sources.append(("jedi", self.jedi))
+            try:
+                sources.append(("jedi", self.jedi))
+            except NavigationError as exc:
+                self.last_failures["jedi"] = str(exc)  # no Jedi at all: Pyright and the index still answer
             if self.server is not None:
                 sources.append(("pyright", self.server))
         elif self.server is not None:

@@ -238,6 +238,24 @@ class CheckPipeline:
             keep,
         )
 
+    async def delete_and_check(
+        self,
+        symbol_id: str,
+        *,
+        base_version: int | None = None,
+        tests: Sequence[str] | None = None,
+        keep: Keep = "always",
+    ) -> CheckReport:
+        """Remove a symbol and check what is left (pass `tests`: the symbol is gone,
+        so nothing can be selected by it afterwards)."""
+        return await self._apply_and_check(
+            symbol_id,
+            base_version,
+            lambda: self.workspace.delete_symbol(symbol_id, base_version=base_version),
+            tests,
+            keep,
+        )
+
     async def undo(self, edit: Edit) -> bool:
         """Take back an edit this pipeline kept (e.g. one the reviewer rejected) and
         resync diagnostics; False when the workspace refused the undo."""

@@ -28,6 +28,7 @@ from editor_harness.diagnostics_types import Diagnostic, DiagnosticsDelta
 from editor_harness.errors import HarnessError
 from editor_harness.pipeline import CheckReport, Stage, StageStatus
 from editor_harness.testrun import Outcome, TestRun
+from swarm.agents.tools import references_of
 from swarm.bus import Bus
 from swarm.messages import Message, MessageKind, Role
 from swarm.records import Verdict as RecordedVerdict
@@ -161,13 +162,13 @@ class HarnessParticipant:
     async def _process(self, message: Message) -> None:
         state, body = self.state, message.body
         proposal_id, symbol_id = body["proposal_id"], body["symbol_id"]
-        op = "insert" if body.get("op") == "insert" else "rewrite"
+        op = body.get("op") if body.get("op") in ("insert", "delete") else "rewrite"
         state.runlog.record_proposal_message(message)
         await pause_point("proposed")
         state.emit("proposal", f"{proposal_id}: {message.sender} proposes a {op} of {symbol_id}",
                    proposal_id=proposal_id, symbol_id=symbol_id, author=message.sender, op=op)
         if message.sender != symbol_id:
-            await self._refuse(message, f"{message.sender} may only rewrite its own symbol, not {symbol_id}")
+            await self._refuse(message, f"{message.sender} may only {op} its own symbol, not {symbol_id}")
             return
         workspace = state.workspace
         path = symbol_id.partition("::")[0]
@@ -185,7 +186,10 @@ class HarnessParticipant:
             # Only the owner rewrites a symbol, so a file version moved on by other
             # symbols' edits is no conflict: the base version is kept for the record.
             if op == "insert":
-                report = await pipeline.insert_and_check(symbol_id, body["new_source"], tests=tests or None)
+                report = await pipeline.insert_and_check(symbol_id, body["new_source"], after=body.get("after"),
+                                                         tests=tests or None)
+            elif op == "delete":
+                report = await pipeline.delete_and_check(symbol_id, tests=tests or None)
             else:
                 report = await pipeline.rewrite_and_check(symbol_id, body["new_source"], None, tests=tests or None)
             sent = await self._bus.reply(message, MessageKind.CHECK_REPORT,
@@ -267,7 +271,13 @@ class HarnessParticipant:
             return
         owners: list[str] = []
         with trio.move_on_after(NAVIGATION_TIMEOUT_S):
-            for found in await state.session.navigator.references_to(symbol_id):
+            try:
+                found_all = await references_of(state, symbol_id)
+            except HarnessError as exc:
+                # Follow-ups are a courtesy: a navigation that cannot answer never ends the run.
+                state.emit("note", f"follow-up: no references to {symbol_id} ({exc})", symbol_id=symbol_id)
+                found_all = []
+            for found in found_all:
                 owner = found.symbol_id
                 if owner and owner != symbol_id and owner not in owners and not owner.endswith("::<module>"):
                     owners.append(owner)

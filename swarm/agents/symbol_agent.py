@@ -7,8 +7,9 @@
 
 Because `handle` never waits, an agent that is waiting for an answer to its
 own probe still answers the probes sent to it: two agents probing each
-other cannot deadlock. A proposal names only this agent's symbol (or a new
-child inserted into it); anything else is refused before it reaches the bus.
+other cannot deadlock. A proposal names only this agent's symbol (a rewrite, its deletion, or a
+new child inserted into it, optionally after a named member); anything else
+is refused before it reaches the bus.
 """
 
 from __future__ import annotations
@@ -200,11 +201,14 @@ class SymbolAgent:
                         "rationale": STR,
                         "symbol_id": {"type": "string", "description": "your own symbol id (default)"},
                         "insert_child": {"type": "boolean", "description": "new_source is a new member added to your symbol"},
+                        "after": {"type": "string", "description": "insert_child: the member it follows (default: last)"},
                     },
                     ["new_source", "rationale"],
                 ),
                 self._propose,
             ),
+            Tool(spec("propose_delete", "Propose removing your symbol entirely.", {"rationale": STR}, ["rationale"]),
+                 self._propose_delete),
             Tool(spec("done", "Your task is complete.", {"summary": STR}, ["summary"]), self._done, terminal=True),
             Tool(spec("give_up", "The task cannot be done.", {"reason": STR}, ["reason"]), self._give_up, terminal=True),
         ]
@@ -229,24 +233,49 @@ class SymbolAgent:
         return f"{target} answers: {wait.reply.body['text']}"
 
     async def _propose(self, args: Mapping[str, Any]) -> str | ToolResult:
-        state = self.state
         named = str(args.get("symbol_id") or self.address).strip()
         if named != self.address:
             return (
                 f"refused: you own {self.address} and may rewrite only it (or insert a child into it). "
                 f"{named} belongs to its own agent: ask it with probe, or say in done() that it must change."
             )
-        if self._rejections >= state.limits.max_revisions:
-            reason = f"{self._rejections} proposals were rejected, the bound of {state.limits.max_revisions} revisions"
-            self._ending = ("give_up", reason)
-            return ToolResult(f"stopped: {reason}", True)
         insert = bool(args.get("insert_child", False))
-        if not insert and is_large(state, self.address):
+        if not insert and is_large(self.state, self.address):
             return (
                 "refused: your symbol is too large to rewrite whole; insert a new member with insert_child=true, "
                 "or report in done() which of its children must change"
             )
-        source = str(args["new_source"])
+        extra: dict[str, Any] = {}
+        if insert and str(args.get("after") or "").strip():
+            after = self._member(str(args["after"]))
+            if after.startswith("error:"):
+                return after
+            extra["after"] = after
+        return await self._submit("insert" if insert else "rewrite", str(args["new_source"]), args, extra)
+
+    async def _propose_delete(self, args: Mapping[str, Any]) -> str | ToolResult:
+        return await self._submit("delete", "", args, {})
+
+    def _member(self, ref: str) -> str:
+        """The id of one of this symbol's children, from its id or its name."""
+        ref = ref.strip()
+        children = self.state.workspace.symbol(self.address).children
+        if ref in children:
+            return ref
+        name = ref.rpartition("::")[2].rpartition(".")[2]
+        found = [c for c in children if c.rpartition("::")[2].rpartition(".")[2] == name]
+        if len(found) == 1:
+            return found[0]
+        names = ", ".join(c.rpartition("::")[2].rpartition(".")[2] for c in children) or "(none)"
+        return f"error: after={ref!r} names no member of {self.address}; its members: {names}"
+
+    async def _submit(self, op: str, source: str, args: Mapping[str, Any], extra: Mapping[str, Any]) -> str | ToolResult:
+        """Send one proposal of this agent's own symbol to the harness and wait for the verdict."""
+        state = self.state
+        if self._rejections >= state.limits.max_revisions:
+            reason = f"{self._rejections} proposals were rejected, the bound of {state.limits.max_revisions} revisions"
+            self._ending = ("give_up", reason)
+            return ToolResult(f"stopped: {reason}", True)
         path = state.workspace.symbol(self.address).path
         proposal_id = state.next_proposal_id()
         wait = _Wait()
@@ -262,8 +291,9 @@ class SymbolAgent:
                 "base_version": state.workspace.version(path),
                 "new_source": source,
                 "rationale": str(args["rationale"]).strip() or "(no rationale given)",
-                "op": "insert" if insert else "rewrite",
+                "op": op,
                 "attempt": 1 + self._rejections,
+                **extra,
             },
         )
         await wait.done.wait()
@@ -272,6 +302,8 @@ class SymbolAgent:
         checks = _render_report(wait.report)
         reason = wait.reply.body["reason"]
         if wait.reply.kind is MessageKind.APPROVAL:
+            if op == "delete":
+                return f"approved: {reason}\nYour symbol is deleted.\n{checks}\nCall done(summary)."
             return f"approved: {reason}\nYour rewrite is applied.\n{checks}\nCall done(summary) unless more is needed."
         self._rejections += 1
         left = state.limits.max_revisions - self._rejections

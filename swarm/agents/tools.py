@@ -16,6 +16,7 @@ from typing import Any
 import trio
 
 from editor_harness.errors import HarnessError
+from editor_harness.navigation import SymbolLocation
 from editor_harness.testrun import TestRun
 from lsp.errors import LspError
 from swarm.errors import SwarmError
@@ -117,6 +118,17 @@ def resolve_symbol(state: RunState, ref: str) -> str:
     return found[0].id
 
 
+async def references_of(state: RunState, symbol_id: str) -> list[SymbolLocation]:
+    """Where a symbol is used; a navigation fallback taken on the way is noted in the run."""
+    navigator = state.session.navigator
+    noted = len(navigator.notes)
+    try:
+        return await navigator.references_to(symbol_id)
+    finally:
+        for note in navigator.notes[noted:]:
+            state.emit("note", f"navigation: {note}", symbol_id=symbol_id)
+
+
 def reading_tools(state: RunState) -> list[Tool]:
     workspace = state.workspace
 
@@ -150,7 +162,7 @@ def reading_tools(state: RunState) -> list[Tool]:
     async def references(args: Mapping[str, Any]) -> str:
         symbol_id = resolve_symbol(state, str(args["symbol"]))
         with trio.move_on_after(NAVIGATION_TIMEOUT_S):
-            found = await state.session.navigator.references_to(symbol_id)
+            found = await references_of(state, symbol_id)
             users = sorted({f"{r.symbol_id} ({r.location.path}:{r.location.line})" for r in found if r.symbol_id and r.symbol_id != symbol_id})
             return shorten("\n".join(users)) if users else f"no references to {symbol_id} found"
         return f"error: references to {symbol_id} took longer than {NAVIGATION_TIMEOUT_S:g}s"

@@ -125,10 +125,7 @@ async def _apply(pipeline: CheckPipeline, workspace: Workspace, op: SymbolOp) ->
     if op.kind is OpKind.INSERT:
         assert op.parent_id is not None
         return await pipeline.insert_and_check(op.parent_id, op.source, after=op.after_id)
-    # The pipeline has no public delete entry point yet: its generic step is the same checks.
-    return await pipeline._apply_and_check(  # noqa: SLF001
-        op.symbol_id, None, lambda: workspace.delete_symbol(op.symbol_id), None, "always"
-    )
+    return await pipeline.delete_and_check(op.symbol_id)
 
 
 def _step(op: SymbolOp, report: CheckReport) -> OracleStep:

@@ -3,11 +3,12 @@
     outcome = await run_oracle_swarm(instance, checkout, python=interpreter, script_dir=tmp)
 
 The gold patch's whole-symbol operations (gold_plan.py, planned for the
-swarm's own editing tools: inserts are appended, no delete) become a script
+swarm's own editing tools: rewrites, deletes, inserts placed after their
+sibling) become a script
 for the scripted model (docs/scripted-model.md): the coordinator assigns
 each operation's owner in order and waits for its report; the owner
-`propose_rewrite`s the post-image text of its symbol (`insert_child` for a
-new member). `run_swarm` then carries every proposal through the harness
+`propose_rewrite`s the post-image text of its symbol (`insert_child` and
+`after` for a new member) or `propose_delete`s it. `run_swarm` then carries every proposal through the harness
 participant, the check pipeline and the proxy user exactly as it would a
 model's, and the run's patch is compared with the gold patch.
 """
@@ -63,11 +64,17 @@ def oracle_script(plan: PatchPlan, instance_id: str) -> dict[str, Any]:
         coordinator("assign", {"symbol_id": owner, "instruction": f"oracle: apply {len(ops)} gold edit(s) to {owner}"})
         for op in ops:
             turn = agent_turns[owner] = agent_turns.get(owner, 0) + 1
-            arguments: dict[str, Any] = {"new_source": op.source, "rationale": f"oracle: {op.describe()}"}
-            if op.kind is OpKind.INSERT:
+            rationale = f"oracle: {op.describe()}"
+            arguments: dict[str, Any] = {"new_source": op.source, "rationale": rationale}
+            tool = "propose_rewrite"
+            if op.kind is OpKind.DELETE:
+                tool, arguments = "propose_delete", {"rationale": rationale}
+            elif op.kind is OpKind.INSERT:
                 arguments["insert_child"] = True
+                if op.after_id:
+                    arguments["after"] = op.after_id
             replies.append({"role": "symbol_agent", "agent": _glob_literal(owner), "turn": turn,
-                            "tool_calls": [{"name": "propose_rewrite", "arguments": arguments}]})
+                            "tool_calls": [{"name": tool, "arguments": arguments}]})
         turn = agent_turns[owner] = agent_turns.get(owner, 0) + 1
         replies.append({"role": "symbol_agent", "agent": _glob_literal(owner), "turn": turn,
                         "tool_calls": [{"name": "done", "arguments": {"summary": "oracle: gold edits proposed"}}]})
@@ -88,8 +95,7 @@ def swarm_plan(instance: Instance, checkout: Path) -> PatchPlan:
         return full.read_text(encoding="utf-8") if full.is_file() else None
 
     before, after = images(instance.patch, read)
-    return plan_patch(instance.patch, before.get, after.get, anchored_inserts=False, deletes=False, max_inserts=1,
-                      fold=True)
+    return plan_patch(instance.patch, before.get, after.get, max_inserts=1, fold=True)
 
 
 def _steps(plan: PatchPlan, runlog_path: Path, run_id: str) -> tuple[OracleStep, ...]:

@@ -171,3 +171,27 @@ async def test_rust_without_a_server_uses_the_index(rust_repo: Path) -> None:
     line, col = _line_col(rust_repo, "src/report.rs", "format_cents(account")
     found = await nav.go_to_definition("src/report.rs", line, col)
     assert _ids(found) == ["src/report.rs::format_cents"]
+
+
+def _unprobeable_python(tmp_path: Path) -> Path:
+    """A real executable Jedi cannot probe (like the Python 3.6 of an old SWE-bench instance)."""
+    script = tmp_path / "env" / "bin" / "python"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\necho 'this interpreter cannot run Jedi' >&2\nexit 1\n")
+    script.chmod(0o755)
+    return script
+
+
+async def test_jedi_falls_back_to_this_python_when_the_runs_interpreter_cannot_be_probed(
+    python_repo: Path, tmp_path: Path
+) -> None:
+    python = _unprobeable_python(tmp_path)
+    nav = Navigator(Workspace.open(python_repo), python=str(python))
+    line, col = _line_col(python_repo, "shop/cart.py", "parse_coupon(code)")
+    found = await nav.go_to_definition("shop/cart.py", line, col)
+    assert _ids(found) == ["shop/discounts.py::parse_coupon"] and found[0].source == "jedi"
+    [note] = nav.notes
+    assert str(python) in note and "instead" in note
+    users = await nav.references_to("shop/discounts.py::parse_coupon")
+    assert "shop/cart.py::Cart.apply_coupon" in _ids(users)
+    assert len(nav.notes) == 1  # the fallback is taken (and noted) once per session

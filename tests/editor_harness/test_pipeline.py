@@ -234,6 +234,29 @@ async def test_insert_and_check_with_no_tests_selected(python_repo: Path) -> Non
     assert report.tests.status is StageStatus.SKIPPED and "no tests reference" in report.tests.summary
 
 
+async def test_delete_and_check_runs_the_given_tests_and_undoes_exactly(python_repo: Path) -> None:
+    target = python_repo / "shop" / "gifts.py"
+    original = "class GiftWrap:\n    price = 300\n\n    def label(self) -> str:\n        return 'gift'\n\n    def unused(self) -> int:\n        return 1\n"
+    target.write_text(original)
+    (python_repo / "tests" / "test_gifts.py").write_text(
+        "from shop.gifts import GiftWrap\n\n\ndef test_label():\n    assert GiftWrap().label() == 'gift'\n"
+    )
+    async with open_session(python_repo, servers=False) as session:
+        report = await session.pipeline.delete_and_check("shop/gifts.py::GiftWrap.unused", tests=["tests/test_gifts.py"])
+        assert report.ok and report.applied, report.render()
+        assert report.edit is not None and report.edit.op.value == "delete"
+        assert "unused" not in target.read_text() and "def label" in target.read_text()
+        assert report.test_run is not None and [r.node_id for r in report.test_run.results] == ["tests/test_gifts.py::test_label"]
+        assert await session.pipeline.undo(report.edit)
+        assert target.read_text() == original
+        # A delete that breaks a test is reported as failed, and `keep="passed"` takes it back.
+        broken = await session.pipeline.delete_and_check("shop/gifts.py::GiftWrap.label", tests=["tests/test_gifts.py"], keep="passed")
+        assert broken.tests.status is StageStatus.FAILED and not broken.applied
+        assert target.read_text() == original
+        gone = await session.pipeline.delete_and_check("shop/gifts.py::GiftWrap.nothing_here")
+        assert not gone.applied and gone.syntax.status is StageStatus.FAILED and "nothing_here" in gone.syntax.summary
+
+
 def test_pipeline_without_services_reports_skips(python_repo: Path) -> None:
     pipeline = CheckPipeline(Workspace.open(python_repo), run_selected_tests=False)
     report = trio.run(pipeline.rewrite_and_check, APPLIES_TO, FIX, 1)

@@ -34,10 +34,10 @@ def swarm(repo: Path, scenario: str, *args: str, env: dict[str, str] | None = No
     )
 
 
-def kill_at(repo: Path, point: str, tmp_path: Path) -> str:
+def kill_at(repo: Path, point: str, tmp_path: Path, scenario: str = "python_shop.toml", *args: str) -> str:
     """Start a run, SIGKILL it (and its children) once it reaches `point`; the run id."""
     marker = tmp_path / f"reached-{point}"
-    process = swarm(repo, "python_shop.toml", "--issue", str(repo / "ISSUE.md"),
+    process = swarm(repo, scenario, "--issue", str(repo / "ISSUE.md"), *args,
                     env={"SWARM_PAUSE_AT": point, "SWARM_PAUSE_FILE": str(marker)})
     deadline = time.monotonic() + 600
     while not marker.exists():

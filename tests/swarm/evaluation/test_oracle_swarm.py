@@ -9,7 +9,11 @@ from swarm.evaluation.gold_plan import plan_file
 from swarm.evaluation.mirrors import clone_at
 from swarm.evaluation.oracle_swarm import PatchPlan, oracle_script, owner_runs, run_oracle_swarm, swarm_plan
 from swarm.models.scripted import parse_script
-from tests.swarm.evaluation.conftest import BUGGY, FIXED, TinyRepo
+from swarm.evaluation.symbol_ops import OpKind
+from swarm.messages import MessageKind
+from swarm.runner.resume import last_event
+from tests.swarm.evaluation.conftest import BUGGY, FIXED, TinyRepo, make_tiny_repo
+from tests.swarm.scenario_runs import open_log
 
 pytestmark = pytest.mark.anyio
 
@@ -50,10 +54,59 @@ async def test_the_gold_patch_through_run_swarm(tiny: TinyRepo, tmp_path: Path) 
     assert "+import math" in outcome.patch and "+    return a + b" in outcome.patch
 
 
-async def test_a_removed_symbol_is_not_expressible_with_the_swarms_tools(tiny: TinyRepo, tmp_path: Path) -> None:
-    gold = BUGGY.replace("\n\ndef zero():\n    return 0\n", "\n")
-    instance = tiny.instance("acme__tiny-2", gold={"tiny/__init__.py": gold})
+async def test_a_removed_symbol_is_deleted_by_its_own_agent(tmp_path: Path) -> None:
+    base = BUGGY + "\n\ndef unused():\n    return 1\n"
+    tiny = make_tiny_repo(tmp_path / "src", files={"tiny/__init__.py": base})
+    instance = tiny.instance("acme__tiny-2", gold={"tiny/__init__.py": FIXED})
     checkout = clone_at(tiny.mirrors, tiny.repo, tiny.base_commit, tmp_path / "checkout")
-    assert not swarm_plan(instance, checkout).expressible
-    outcome = await run_oracle_swarm(instance, checkout, script_dir=tmp_path, servers=False)
-    assert outcome.status == "not_expressible" and "no delete operation" in outcome.reason
+    plan = swarm_plan(instance, checkout)
+    assert plan.expressible and [op.kind for op in plan.ops] == [OpKind.DELETE, OpKind.REWRITE]
+    deleting = [r for r in oracle_script(plan, "x")["reply"] if r.get("agent") == "tiny/__init__.py::unused"]
+    assert deleting[0]["tool_calls"][0]["name"] == "propose_delete"
+    outcome = await run_oracle_swarm(instance, checkout, script_dir=tmp_path, python=sys.executable, servers=False,
+                                     test_timeout=120)
+    assert outcome.status == "accepted", outcome.reason
+    assert "2/2 proposal(s) approved" in outcome.reason and outcome.matches_gold == "same"
+    assert _result(checkout, outcome.run_id) == FIXED
+    assert "-def unused():" in outcome.patch
+    with open_log(checkout) as log:
+        [proposal] = [m for m in log.messages(outcome.run_id) if m.kind is MessageKind.EDIT_PROPOSAL and m.body["op"] == "delete"]
+        assert proposal.sender == proposal.body["symbol_id"] == "tiny/__init__.py::unused"
+        [edit] = [c.report["edit"] for c in log.check_reports(outcome.run_id) if c.proposal_id == proposal.body["proposal_id"]]
+        assert edit["op"] == "delete"
+
+
+def _result(checkout: Path, run_id: str) -> str:
+    """The module as the run's worktree holds it."""
+    with open_log(checkout) as log:
+        checkout_event = last_event(log, run_id, "swarm.checkout")
+    assert checkout_event is not None
+    return (Path(checkout_event["worktree"]) / "tiny/__init__.py").read_text()
+
+
+CLASS_BASE = BUGGY + """
+
+class Calc:
+    def add(self, a, b):
+        return a + b
+
+    def zero(self):
+        return 0
+"""
+
+
+async def test_an_inserted_method_lands_where_the_gold_patch_puts_it(tmp_path: Path) -> None:
+    tiny = make_tiny_repo(tmp_path / "src", files={"tiny/__init__.py": CLASS_BASE})
+    gold = CLASS_BASE.replace("        return a + b\n", "        return a + b\n\n    def double(self, a):\n        return 2 * a\n")
+    instance = tiny.instance("acme__tiny-3", gold={"tiny/__init__.py": gold})
+    checkout = clone_at(tiny.mirrors, tiny.repo, tiny.base_commit, tmp_path / "checkout")
+    plan = swarm_plan(instance, checkout)
+    [insert] = [op for op in plan.ops if op.kind is OpKind.INSERT]
+    assert insert.after_id == "tiny/__init__.py::Calc.add"
+    proposal = [r for r in oracle_script(plan, "x")["reply"] if r.get("agent") == "tiny/__init__.py::Calc"][0]
+    assert proposal["tool_calls"][0]["arguments"]["after"] == "tiny/__init__.py::Calc.add"
+    outcome = await run_oracle_swarm(instance, checkout, script_dir=tmp_path, python=sys.executable, servers=False,
+                                     test_timeout=120)
+    assert outcome.status == "accepted", outcome.reason
+    # Byte for byte the gold post-image: between add and zero, not appended after zero.
+    assert _result(checkout, outcome.run_id) == gold
