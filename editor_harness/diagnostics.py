@@ -202,6 +202,7 @@ class DiagnosticsService:
             source=backend.source,
             elapsed_s=time.perf_counter() - started,
             note="; ".join(notes),
+            known_codes=_known_codes(outcome, {d.path for d in introduced}),
         )
 
     def _fall_back(self, language: str, exc: Exception) -> DiagnosticsBackend:
@@ -221,6 +222,16 @@ class DiagnosticsService:
             )
         self._backends[language] = fallback
         return fallback
+
+
+def _known_codes(outcome: ChangeOutcome, paths: set[str]) -> dict[str, tuple[str, ...]]:
+    """For each of `paths`, the codes of the errors it had before the change."""
+    known: dict[str, tuple[str, ...]] = {}
+    for path in sorted(paths):
+        codes = sorted({d.code for d in outcome.before.get(path, ()) if d.severity == "error" and d.code})
+        if codes:
+            known[path] = tuple(codes)
+    return known
 
 
 def _delta(outcome: ChangeOutcome, rel: str, no_baseline: bool) -> tuple[tuple[Diagnostic, ...], tuple[Diagnostic, ...]]:

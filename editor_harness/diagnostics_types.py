@@ -64,6 +64,10 @@ class DiagnosticsDelta:
     source: str
     elapsed_s: float
     note: str = ""
+    # Per file with introduced diagnostics, the codes of the errors it already
+    # had before the change: a kind of error the file is full of says the code
+    # is not written for this checker.
+    known_codes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def introduced_errors(self) -> tuple[Diagnostic, ...]:
@@ -81,6 +85,7 @@ class DiagnosticsDelta:
             "source": self.source,
             "elapsed_s": self.elapsed_s,
             "note": self.note,
+            "known_codes": {path: list(codes) for path, codes in self.known_codes.items()},
         }
 
     @classmethod
@@ -91,7 +96,12 @@ class DiagnosticsDelta:
             source=str(data.get("source", "server")),
             elapsed_s=float(data.get("elapsed_s", 0.0)),
             note=str(data.get("note", "")),
+            known_codes={str(p): tuple(str(c) for c in codes) for p, codes in (data.get("known_codes") or {}).items()},
         )
+
+    def already_known(self, diagnostic: Diagnostic) -> bool:
+        """The file held errors of this code before the change."""
+        return diagnostic.code is not None and diagnostic.code in self.known_codes.get(diagnostic.path, ())
 
 
 @dataclass(frozen=True, slots=True)

@@ -387,6 +387,7 @@ def _approved_delta(state: RunState) -> DiagnosticsDelta:
     """What the approved edits introduced and fixed, as their check reports said."""
     introduced: list[Diagnostic] = []
     fixed: list[Diagnostic] = []
+    known: dict[str, set[str]] = {}
     approved = {a.proposal_id for a in state.approved}
     for check in state.runlog.check_reports(state.run_id):
         if check.proposal_id not in approved or not check.report.get("diagnostics_delta"):
@@ -394,7 +395,10 @@ def _approved_delta(state: RunState) -> DiagnosticsDelta:
         delta = DiagnosticsDelta.from_json(dict(check.report["diagnostics_delta"]))
         introduced.extend(delta.introduced)
         fixed.extend(delta.fixed)
-    return DiagnosticsDelta(tuple(introduced), tuple(fixed), source="the approved edits' checks", elapsed_s=0.0)
+        for path, codes in delta.known_codes.items():
+            known.setdefault(path, set()).update(codes)
+    return DiagnosticsDelta(tuple(introduced), tuple(fixed), source="the approved edits' checks", elapsed_s=0.0,
+                            known_codes={path: tuple(sorted(codes)) for path, codes in known.items()})
 
 
 def _read(path: Any) -> bytes | None:

@@ -16,11 +16,13 @@ model's, and the run's patch is compared with the gold patch.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from symbols.model import split_id
 from swarm.config import parse_config
 from swarm.evaluation.gold_plan import PatchPlan, plan_patch
 from swarm.evaluation.instances import Instance
@@ -48,6 +50,28 @@ def owner_runs(ops: Sequence[SymbolOp]) -> list[tuple[str, list[SymbolOp]]]:
     return runs
 
 
+def definitions_first(ops: Sequence[SymbolOp]) -> list[SymbolOp]:
+    """`ops` with each insert moved ahead of the earlier ops whose new text
+    names the inserted symbol: the swarm checks one proposal at a time, so a
+    rewrite calling a helper the patch adds must come after that helper (else
+    Pyright rightly reports the name missing). An insert stays put when its
+    parent or anchor is made by an op it would jump over."""
+    ordered = list(ops)
+    for op in [o for o in ops if o.kind is OpKind.INSERT]:
+        at = ordered.index(op)
+        name = re.split(r"[.:]", split_id(op.symbol_id)[1])[-1]
+        uses = re.compile(rf"\b{re.escape(name)}\b")
+        users = [n for n, o in enumerate(ordered[:at]) if o.kind is not OpKind.DELETE and uses.search(o.source)]
+        if not users:
+            continue
+        target = users[0]
+        made_between = {o.symbol_id for o in ordered[target:at] if o.kind is OpKind.INSERT}
+        if op.parent_id in made_between or op.after_id in made_between:
+            continue
+        ordered.insert(target, ordered.pop(at))
+    return ordered
+
+
 def oracle_script(plan: PatchPlan, instance_id: str) -> dict[str, Any]:
     """The scripted-model script that plays `plan` through the swarm."""
     replies: list[dict[str, Any]] = []
@@ -60,7 +84,7 @@ def oracle_script(plan: PatchPlan, instance_id: str) -> dict[str, Any]:
         replies.append({"role": "coordinator", "turn": coordinator_turn,
                         "tool_calls": [{"name": name, "arguments": arguments}]})
 
-    for owner, ops in owner_runs(plan.ops):
+    for owner, ops in owner_runs(definitions_first(plan.ops)):
         coordinator("assign", {"symbol_id": owner, "instruction": f"oracle: apply {len(ops)} gold edit(s) to {owner}"})
         for op in ops:
             turn = agent_turns[owner] = agent_turns.get(owner, 0) + 1
@@ -109,7 +133,7 @@ def _steps(plan: PatchPlan, runlog_path: Path, run_id: str) -> tuple[OracleStep,
     finally:
         runlog.close()
     steps: list[OracleStep] = []
-    for op, proposal in zip(plan.ops, proposals):
+    for op, proposal in zip(definitions_first(plan.ops), proposals):
         check = checks.get(proposal.id)
         report = check.report if check is not None else {}
         verdict = verdicts.get(proposal.id)

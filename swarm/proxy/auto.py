@@ -14,8 +14,9 @@ A proposal is approved iff no rule fails:
   noted (or fail without `allow_warnings`); a stage that could not run is
   noted (or fails with `strict_diagnostics`); a Pyright type error is only
   noted when passing selected tests vouch for the change
-  (`tests_outweigh_types`), while undefined names and missing imports
-  always fail;
+  (`tests_outweigh_types`) or when the file already had errors of that
+  code before the change (`known_kinds_are_notes`), while undefined names
+  and missing imports always fail;
 - tests: no selected test that passed before fails now (the pipeline's
   `regressions`); tests that failed before and still fail are noted; a run
   killed at its timeout, or a stage that could not run, fails;
@@ -131,6 +132,15 @@ def diagnostics_rule(request: ApprovalRequest, settings: ProxySettings) -> list[
         text = (f"{len(waived)} new type error(s) outweighed by {passed} passing selected test(s) "
                 f"(tests_outweigh_types): {_listed(waived, _diagnostic)}")
         findings.append(Finding("diagnostics", text))
+    known: tuple[Diagnostic, ...] = ()
+    if errors and settings.known_kinds_are_notes:
+        known = tuple(d for d in errors if is_type_error(d) and delta.already_known(d))
+        errors = tuple(d for d in errors if d not in known)
+    if known:
+        text = (f"{len(known)} new type error(s) of kinds the file already had errors of before the change "
+                f"(it is not written for Pyright; known_kinds_are_notes): {_listed(known, _diagnostic)}")
+        findings.append(Finding("diagnostics", text))
+        waived = (*waived, *known)
     if errors:
         findings.append(Finding("diagnostics", f"{len(errors)} new error(s): {_listed(errors, _diagnostic)}", failed=True))
     elif stage.status is StageStatus.FAILED and not waived:

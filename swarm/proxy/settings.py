@@ -31,6 +31,12 @@ class ProxySettings:
       not blocking, when the selected tests ran, none regressed and at least
       one passed: static inference is often wrong on untyped real-world code
       (measured on SWE-bench gold patches), passing tests are not.
+    - `known_kinds_are_notes`: a new Pyright type error of a code the file
+      already had errors of before the change is noted, not blocking, even
+      when no test vouches: that file is not written for Pyright, so one
+      more of the same kind is weak evidence (SWE-bench: astroid's
+      `reportArgumentType`, pytest's `reportAttributeAccessIssue`). Hard
+      kinds (undefined names, possibly unbound, missing imports) still reject.
     """
 
     strict_diagnostics: bool = False
@@ -39,6 +45,7 @@ class ProxySettings:
     llm_prefilter: bool = True
     context_tokens: int = DEFAULT_CONTEXT_TOKENS
     tests_outweigh_types: bool = True
+    known_kinds_are_notes: bool = True
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any], *, where: str = "swarm.toml") -> ProxySettings:

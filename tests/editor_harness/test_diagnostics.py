@@ -63,7 +63,7 @@ async def test_python_introduced_then_fixed(python_repo: Path) -> None:
         (error,) = broken.introduced
         text = (python_repo / CART).read_text()
         assert (error.path, error.line, error.severity, error.code) == (CART, line_of(text, "self.discount() + 1"), "error", "reportOperatorIssue")
-        assert broken.fixed == ()
+        assert broken.fixed == () and broken.known_codes == {}  # the file had no errors before
         repaired = await change(service, python_repo, CART, "self.discount() + 1", "self.discount()")
         assert repaired.introduced == () and [d.code for d in repaired.fixed] == ["reportOperatorIssue"]
         assert repaired.clean
@@ -91,6 +91,11 @@ async def test_python_pre_existing_errors_are_ignored(python_repo: Path) -> None
         (python_repo / DISCOUNTS).write_text(worse)
         delta = await service.apply_change(DISCOUNTS, worse)
         assert [d.code for d in delta.introduced] == ["reportOperatorIssue"]
+        # What the file already held: the kinds a new error may be one more of.
+        assert set(delta.known_codes) == {DISCOUNTS}
+        assert {"reportMissingImports", "reportAssignmentType"} <= set(delta.known_codes[DISCOUNTS])
+        assert "reportOperatorIssue" not in delta.known_codes[DISCOUNTS]
+        assert DiagnosticsDelta.from_json(delta.to_json()) == delta
 
 
 async def test_python_signature_change_breaks_a_caller_in_another_file(python_repo: Path) -> None:

@@ -7,9 +7,16 @@ import pytest
 
 from swarm.evaluation.gold_plan import plan_file
 from swarm.evaluation.mirrors import clone_at
-from swarm.evaluation.oracle_swarm import PatchPlan, oracle_script, owner_runs, run_oracle_swarm, swarm_plan
+from swarm.evaluation.oracle_swarm import (
+    PatchPlan,
+    definitions_first,
+    oracle_script,
+    owner_runs,
+    run_oracle_swarm,
+    swarm_plan,
+)
 from swarm.models.scripted import parse_script
-from swarm.evaluation.symbol_ops import OpKind
+from swarm.evaluation.symbol_ops import OpKind, SymbolOp
 from swarm.messages import MessageKind
 from swarm.runner.resume import last_event
 from tests.swarm.evaluation.conftest import BUGGY, FIXED, TinyRepo, make_tiny_repo
@@ -34,6 +41,39 @@ def test_the_script_assigns_each_owner_in_order_and_proposes_its_post_image(tmp_
     # The scripted model accepts it as a script.
     parsed = parse_script(script, tmp_path / "oracle.json")
     assert len(parsed.replies) == len(replies)
+
+
+def test_a_helper_the_patch_adds_is_proposed_before_the_rewrites_that_call_it() -> None:
+    # pytest-5103's shape: two methods start calling a method the patch adds after them.
+    pre = ("class R:\n    def visit_a(self, n):\n        return n\n\n"
+           "    def visit_b(self, n):\n        return n\n\n    def other(self):\n        return 0\n")
+    post = ("class R:\n    def visit_a(self, n):\n        return self._all(n)\n\n"
+            "    def _all(self, n):\n        return [n]\n\n"
+            "    def visit_b(self, n):\n        return self._all(n)\n\n    def other(self):\n        return 0\n")
+    plan = PatchPlan((plan_file("r.py", pre, post),), {"r.py": post})
+    kinds = [(o.kind, o.symbol_id) for o in plan.ops]
+    assert kinds.index((OpKind.INSERT, "r.py::R._all")) > kinds.index((OpKind.REWRITE, "r.py::R.visit_a"))
+    ordered = definitions_first(plan.ops)
+    assert [(o.kind, o.symbol_id) for o in ordered] == [
+        (OpKind.INSERT, "r.py::R._all"), (OpKind.REWRITE, "r.py::R.visit_a"), (OpKind.REWRITE, "r.py::R.visit_b")]
+    assert sorted(ordered, key=id) == sorted(plan.ops, key=id)  # nothing lost or added
+    # The script follows that order: R (the parent) proposes first.
+    script = oracle_script(plan, "x")
+    assigned = [r["tool_calls"][0]["arguments"]["symbol_id"] for r in script["reply"]
+                if r["role"] == "coordinator" and r["tool_calls"][0]["name"] == "assign"]
+    assert assigned == ["r.py::R", "r.py::R.visit_a", "r.py::R.visit_b"]
+
+
+def test_an_insert_does_not_jump_over_the_op_that_makes_its_anchor() -> None:
+    first = SymbolOp.insert("m.py::<module>", "m.py::helper", "def helper():\n    return 1\n", None)
+    user = SymbolOp.rewrite("m.py::main", "def main():\n    return helper2()\n")
+    second = SymbolOp.insert("m.py::<module>", "m.py::helper2", "def helper2():\n    return 2\n", "m.py::helper")
+    # helper2 may not move ahead of `user`: its anchor `helper` is made after `user`.
+    assert definitions_first([user, first, second]) == [user, first, second]
+    # With the anchor made first, it moves.
+    assert definitions_first([first, user, second]) == [first, second, user]
+    unused = SymbolOp.rewrite("m.py::main", "def main():\n    return 0\n")
+    assert definitions_first([unused, first]) == [unused, first]
 
 
 def test_inserts_are_proposed_by_the_parent_as_new_members() -> None:

@@ -87,6 +87,7 @@ def report_json(
     test_run: TestRun | None = None,
     regressions: tuple[str, ...] = (),
     fixes: tuple[str, ...] = (),
+    known_codes: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """A CheckReport in its JSON form, as the run log stores it, stage by stage."""
     stages = [
@@ -96,7 +97,8 @@ def report_json(
     ]
     delta = None
     if diagnostics[0] in ("passed", "failed"):
-        delta = {"introduced": list(introduced), "fixed": [], "source": "server", "elapsed_s": 0.31, "note": ""}
+        delta = {"introduced": list(introduced), "fixed": [], "source": "server", "elapsed_s": 0.31, "note": "",
+                 "known_codes": known_codes or {}}
     return {
         "symbol_id": APPLIES_TO,
         "path": "shop/discounts.py",

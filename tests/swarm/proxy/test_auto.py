@@ -301,6 +301,31 @@ async def test_type_errors_are_not_outweighed_without_passing_tests_or_with_a_re
         assert "[diagnostics] 1 new error(s)" in reason and "outweighed" not in reason, name
 
 
+async def test_a_type_error_of_a_kind_the_file_already_had_is_noted_even_without_tests() -> None:
+    # astroid-1196's shape: no test reaches the symbol, Pyright flags an argument
+    # type in a file that already holds errors of that very code.
+    argument = diagnostic("error", 'Argument of type "Const | Slice" cannot be assigned to parameter "message"',
+                          code="reportArgumentType")
+    known = {"shop/discounts.py": ["reportArgumentType", "reportOptionalMemberAccess"]}
+    report = hand_built(diagnostics=("failed", "1 new error(s)"), introduced=(argument,), known_codes=known)
+    approved, reason = await decide(request(report))
+    assert approved, reason
+    assert ("[diagnostics] 1 new type error(s) of kinds the file already had errors of before the change "
+            "(it is not written for Pyright; known_kinds_are_notes)") in reason
+    approved, reason = await decide(request(report), known_kinds_are_notes=False)
+    assert not approved and reason.startswith("rejected: [diagnostics] 1 new error(s)")
+    # A kind the file did not have, another file's kinds, or a hard kind: still rejected.
+    for introduced, codes in (
+        (TYPE_ERROR, known),
+        (argument, {"shop/cart.py": ["reportArgumentType"]}),
+        (diagnostic("error", '"rounded" is not defined', code="reportUndefinedVariable"),
+         {"shop/discounts.py": ["reportUndefinedVariable"]}),
+    ):
+        report = hand_built(diagnostics=("failed", "1 new error(s)"), introduced=(introduced,), known_codes=codes)
+        approved, reason = await decide(request(report))
+        assert not approved and "known_kinds_are_notes" not in reason, introduced
+
+
 # ------------------------------------------- outstanding work, pipeline notes
 
 HALF = Outstanding("src/app.py::Blueprint.add_url_rule", "rejected",
