@@ -99,7 +99,11 @@ def server_argv(config: ServerConfig, port: int) -> list[str]:
 
 
 def die_with_parent() -> Callable[[], None] | None:
-    """A preexec hook asking Linux to SIGTERM the child when we die; None elsewhere."""
+    """A preexec hook asking Linux to SIGKILL the child when we die; None elsewhere.
+
+    SIGKILL, not SIGTERM: llama-server answers SIGTERM by finishing the
+    request in flight, which on a busy machine kept an orphan computing for
+    minutes for a reader that is gone."""
     if not sys.platform.startswith("linux"):
         return None
     try:
@@ -110,7 +114,7 @@ def die_with_parent() -> Callable[[], None] | None:
     pr_set_pdeathsig = 1
 
     def hook() -> None:
-        prctl(pr_set_pdeathsig, signal.SIGTERM)
+        prctl(pr_set_pdeathsig, signal.SIGKILL)
 
     return hook
 
