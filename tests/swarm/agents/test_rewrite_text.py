@@ -62,10 +62,16 @@ def test_a_rust_method_wrapped_in_its_impl_block_is_unwrapped() -> None:
     assert unwrap_container("impl Ledger {\n" + indented(method) + "}\n", balance) == method
 
 
-def test_text_that_is_not_exactly_one_wrapper_of_the_symbol_stays_as_it_is() -> None:
+def test_the_whole_class_re_sent_around_the_method_gives_the_method() -> None:
+    other = "def __init__(self, min_quantity: int) -> None:\n    self.min_quantity = min_quantity\n"
+    wrapped = "class BulkDiscount:\n" + indented(other) + "\n" + indented(FIXED) + "\n" + indented("def more(self):\n    pass\n")
+    assert unwrap_container(wrapped, APPLIES_TO) == FIXED
+
+
+def test_text_that_is_not_one_wrapper_of_the_symbol_stays_as_it_is() -> None:
     cases = [
         FIXED,                                                             # the plain method
-        "class BulkDiscount:\n" + indented(FIXED) + indented("def other(self):\n    pass\n"),  # two members
+        "class BulkDiscount:\n" + indented(FIXED) + indented(FIXED),      # the method twice
         "class Cart:\n" + indented(FIXED.replace("applies_to", "total")),  # another method
         "class BulkDiscount:\n" + indented(FIXED) + "\nX = 1\ndef f():\n    pass\n",  # more at the top level
         "class BulkDiscount:\n    def applies_to(self:\n",                 # does not parse
