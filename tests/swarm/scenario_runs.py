@@ -21,6 +21,15 @@ def scripted_config(scenario: str | Path, **sections: Any) -> SwarmConfig:
     return parse_config({"models": {"provider": "scripted", "model": str(path)}, **sections}, env={})
 
 
+def scenario_variant(directory: Path, scenario: str, old: str, new: str) -> Path:
+    """A copy of a bundled scenario in `directory` with `old` (which must be in it) replaced by `new`."""
+    text = (SCENARIOS / scenario).read_text()
+    assert old in text, f"{old!r} is not in {scenario}"
+    variant = directory / scenario.replace(".toml", "_variant.toml")
+    variant.write_text(text.replace(old, new))
+    return variant
+
+
 def open_log(repo: Path) -> RunLog:
     return RunLog.open(runlog_path(repo, environ={}), create=False)
 

@@ -13,7 +13,7 @@ import pytest
 from swarm.messages import Message, MessageKind
 from swarm.proxy import make_proxy
 from swarm.run import RunRequest, run_swarm
-from tests.swarm.scenario_runs import SCENARIOS, kinds, open_log, scripted_config
+from tests.swarm.scenario_runs import SCENARIOS, kinds, open_log, scenario_variant, scripted_config
 
 pytestmark = pytest.mark.anyio
 
@@ -49,11 +49,7 @@ def final_requests(repo: Path, run_id: str) -> tuple[list[Message], tuple[Messag
 async def test_a_symbol_that_says_done_while_its_proposal_stands_rejected_blocks_the_final_acceptance(
     python_repo: Path, tmp_path: Path
 ) -> None:
-    scenario = tmp_path / "python_half_fix_done.toml"
-    text = (SCENARIOS / "python_half_fix.toml").read_text()
-    assert GIVE_UP in text
-    scenario.write_text(text.replace(GIVE_UP, DONE))
-    outcome = await run(python_repo, scenario)
+    outcome = await run(python_repo, scenario_variant(tmp_path, "python_half_fix.toml", GIVE_UP, DONE))
     assert outcome.status == "gave_up", outcome.reason
     finals, messages = final_requests(python_repo, outcome.run_id)
     assert len(finals) == 1

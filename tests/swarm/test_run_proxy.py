@@ -15,7 +15,7 @@ from swarm.proxy.human import HumanProxy
 from swarm.records import ProposalStatus, RunStatus
 from swarm.run import RunRequest, run_swarm
 from tests.swarm.proxy.evidence import lines
-from tests.swarm.scenario_runs import SCENARIOS, Events, open_log, scripted_config
+from tests.swarm.scenario_runs import SCENARIOS, Events, open_log, scenario_variant, scripted_config
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 FIX = "return quantity >= self.min_quantity"
@@ -122,11 +122,7 @@ MISTYPED_FIX = '''def applies_to(self, quantity: int) -> bool:
 async def test_a_type_error_the_tests_outweighed_does_not_sink_the_final_acceptance(
     python_repo: Path, tmp_path: Path
 ) -> None:
-    scenario = tmp_path / "python_shop_mistyped.toml"
-    text = (SCENARIOS / "python_shop.toml").read_text()
-    assert TYPED_FIX in text
-    scenario.write_text(text.replace(TYPED_FIX, MISTYPED_FIX))
-    config = scripted_config(scenario)
+    config = scripted_config(scenario_variant(tmp_path, "python_shop.toml", TYPED_FIX, MISTYPED_FIX))
     outcome = await run_swarm(
         RunRequest(repo=python_repo, issue=(python_repo / "ISSUE.md").read_text(), config=config),
         proxy=make_proxy("auto", config=config),
