@@ -46,11 +46,11 @@ import secrets
 import socket
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from swarm.messages import REQUEST_KINDS, Message, MessageKind, encode_body, message_id
 from swarm.records import (
@@ -113,6 +113,26 @@ class RunLogWriteError(RunLogError):
 
 class PathOutsideRepo(RunLogError):
     """An edit path that is absolute or leaves the repository."""
+
+
+T = TypeVar("T")
+
+
+def _retry_locked(action: Callable[[], T]) -> T:
+    """`action`, retried while SQLite says "database is locked" for up to
+    BUSY_TIMEOUT_S: switching a file to WAL (and a lock upgrade SQLite deems
+    a deadlock risk) fails at once, without the busy handler, when another
+    process is opening the same new file."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    delay = 0.01
+    while True:
+        try:
+            return action()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)
 
 
 def runlog_path(
@@ -225,10 +245,10 @@ class RunLog:
         # writer thread; callers never use one connection from two threads at once.
         conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
         try:
-            guarded(str(path), lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone())
+            _retry_locked(lambda: guarded(str(path), lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone()))
             conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
             conn.execute("PRAGMA foreign_keys = ON")
-            prepare(conn, str(path), writable=True)
+            _retry_locked(lambda: prepare(conn, str(path), writable=True))
         except BaseException:
             conn.close()
             raise

@@ -90,3 +90,26 @@ def test_processes_creating_one_file_at_once_all_succeed(tmp_path: Path) -> None
     assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
     with RunLog.open(path) as log:
         assert len(log.list_runs()) == 4
+
+
+def test_a_locked_database_while_opening_is_retried_and_other_errors_are_not() -> None:
+    from swarm.runlog import _retry_locked  # noqa: PLC2701 - the retry is what this test is about
+
+    attempts: list[int] = []
+
+    def flaky() -> str:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise sqlite3.OperationalError("database is locked")
+        return "wal"
+
+    assert _retry_locked(flaky) == "wal" and len(attempts) == 3
+
+    def broken() -> str:
+        attempts.append(1)
+        raise sqlite3.OperationalError("no such table: runs")
+
+    attempts.clear()
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        _retry_locked(broken)
+    assert len(attempts) == 1
