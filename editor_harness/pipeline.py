@@ -309,6 +309,27 @@ class CheckPipeline:
         failing = any(r.outcome in (Outcome.FAILED, Outcome.ERROR) for r in results)
         return replace(run, results=results, exit_code=run.exit_code if failing else 0), tuple(passed)
 
+    def collectable(self, selection: Sequence[str]) -> tuple[tuple[str, ...], list[str]]:
+        """`selection` without the tests `learn_base` found uncollectable on the
+        base, and the note that says which were left out (none: no note)."""
+        left_out = [t for t in selection if t in self.uncollectable]
+        if not left_out:
+            return tuple(selection), []
+        note = (f"left out {len(left_out)} selected test(s) that cannot be collected on the base either: "
+                f"{_few(left_out)} ({self.uncollectable[left_out[0]]})")
+        return tuple(t for t in selection if t not in self.uncollectable), [note]
+
+    async def confirmed(
+        self, run: TestRun, regressions: Sequence[str]
+    ) -> tuple[TestRun, tuple[str, ...], list[str]]:
+        """`regressions` of `run` re-run once (`recheck`): the run with the flaky
+        ones' passing results, the regressions that stand, a note per flaky test."""
+        if not regressions or run.timed_out:
+            return run, tuple(regressions), []
+        run, flaky = await self.recheck(run, regressions)
+        standing = tuple(r for r in regressions if r not in flaky)
+        return run, standing, [f"flaky, not a regression: {node} failed, then passed on a re-run" for node in flaky]
+
     def regressions(self, run: TestRun) -> tuple[str, ...]:
         """Failing tests of `run` that passed at their previous run; a file that no
         longer collects counts when tests in it passed."""
@@ -436,14 +457,9 @@ class CheckPipeline:
             selection = ()  # the symbol is gone (an undo of an insert): nothing to select
         except HarnessError as exc:
             return Stage("tests", StageStatus.ERROR, time.perf_counter() - started, str(exc)), None, (), (), (), ()
-        notes: list[str] = []
-        left_out = [t for t in selection if t in self.uncollectable]
-        if left_out:
-            selection = tuple(t for t in selection if t not in self.uncollectable)
-            notes.append(f"left out {len(left_out)} selected test(s) that cannot be collected on the base either: "
-                         f"{_few(left_out)} ({self.uncollectable[left_out[0]]})")
+        selection, notes = self.collectable(selection)
         if not selection:
-            why = "every selected test cannot be collected on the base" if left_out else (
+            why = "every selected test cannot be collected on the base" if notes else (
                 f"no tests reference {edit.symbol_id}; pass tests= to choose some")
             return _skipped("tests", f"skipped: {why}"), None, (), (), (), tuple(notes)
         try:
@@ -451,11 +467,8 @@ class CheckPipeline:
         except TestRunError as exc:
             stage = Stage("tests", StageStatus.ERROR, time.perf_counter() - started, str(exc))
             return stage, None, selection, (), (), tuple(notes)
-        regressions = self.regressions(run)
-        if regressions and not run.timed_out:
-            run, flaky = await self.recheck(run, regressions)
-            regressions = tuple(r for r in regressions if r not in flaky)
-            notes.extend(f"flaky, not a regression: {node} failed, then passed on a re-run" for node in flaky)
+        run, regressions, flaky = await self.confirmed(run, self.regressions(run))
+        notes.extend(flaky)
         fixes = tuple(
             r.node_id
             for r in run.results

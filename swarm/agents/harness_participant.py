@@ -305,18 +305,16 @@ class HarnessParticipant:
         if state.reproduction is not None:
             selection.extend(t for t in state.reproduction.selection if t not in selection)
         pipeline = state.session.pipeline
-        left_out = [t for t in selection if t in pipeline.uncollectable]
-        selection = [t for t in selection if t not in pipeline.uncollectable]
-        notes = [f"left out {len(left_out)} test(s) that cannot be collected on the base either"] if left_out else []
+        kept, notes = pipeline.collectable(selection)
+        selection = list(kept)
         runs = await self.run(selection) if selection else []
         merged = _merge(runs)
         regressions = tuple(
             r.node_id for r in (merged.failures() if merged else ()) if state.base_outcomes.get(r.node_id) is Outcome.PASSED
         )
-        if merged is not None and regressions and not merged.timed_out:
-            merged, flaky = await pipeline.recheck(merged, regressions)
-            regressions = tuple(r for r in regressions if r not in flaky)
-            notes.extend(f"flaky, not a regression: {node} failed, then passed on a re-run" for node in flaky)
+        if merged is not None:
+            merged, regressions, flaky = await pipeline.confirmed(merged, regressions)
+            notes.extend(flaky)
         fixes = tuple(
             r.node_id for r in (merged.results if merged else ())
             if r.outcome is Outcome.PASSED and state.base_outcomes.get(r.node_id) in (Outcome.FAILED, Outcome.ERROR)
